@@ -1,0 +1,36 @@
+"""Integer codes that describe problems, samplers, optimizers, schedules and observables to Numba.
+
+Kernels cannot be cached when they take Python callables, so every component is an integer code
+plus a parameter array (the QuantEcon pattern).  The Python records in ``sgdtheory.problems``,
+``sgdtheory.sampling``, ``sgdtheory.optimizers`` and ``sgdtheory.schedules`` own these codes; this
+module only names them once so that kernels and records agree.
+"""
+
+# problems (sgdtheory.problems)
+PROBLEM_QUADRATIC = 0  # per-example g_i, H_i, c_i around the minimiser
+PROBLEM_LINREG = 1  # per-example x_i, y_i; L_i = (x_i.w - y_i)^2 / 2
+PROBLEM_GAUSSIAN_NOISE = 2  # H(w - w*) + L xi / sqrt(B), xi ~ N(0, I)
+
+# minibatch sampling (sgdtheory.sampling)
+SAMPLING_WITH_REPLACEMENT = 0
+SAMPLING_WITHOUT_REPLACEMENT = 1
+SAMPLING_RESHUFFLE = 2  # random reshuffling: a fresh permutation every epoch
+SAMPLING_CYCLIC = 3  # fixed order 0, 1, ..., n-1, every epoch
+SAMPLING_FULL = 4  # the full batch (gradient descent)
+
+# optimizers (sgdtheory.optimizers)
+OPT_SGD = 0
+OPT_HEAVY_BALL = 1
+OPT_NESTEROV = 2
+
+# learning-rate schedules (sgdtheory.schedules)
+SCHEDULE_CONSTANT = 0
+SCHEDULE_POWER = 1  # c / (t0 + t)^p
+
+# observables, in the order they appear in an observable vector
+OBS_EXCESS_LOSS = 0  # L(w) - L(w*), a function of the state
+OBS_BATCH_LOSS = 1  # minibatch loss at w_t with the batch of step t
+OBS_GRAD_SQ = 2  # squared norm of the minibatch gradient of step t
+OBS_DIST_SQ = 3  # |w - w*|^2
+OBS_MOMENTS = 4  # w - w* (d entries), then (w - w*)_j (w - w*)_k for j <= k
+N_OBS_KINDS = 5

@@ -1,0 +1,139 @@
+"""The fused Monte Carlo loop: many independent SGD paths, statistics streamed, nothing stored per step.
+
+``run_paths`` advances every path through all its steps in one pass (paths in parallel with
+``prange``; each path on one thread from start to end, with its own xoshiro256++ stream, so the
+result does not depend on the thread count).  Per path it keeps only
+
+* the observables at the recorded steps (``rec_out[p, r, :]``, memory O(records), not O(steps)),
+* sums of the observables over consecutive post-burn-in batches of steps
+  (``tavg_out[p, b, :]``), from which the simulate layer forms time averages with batch-means or
+  replica intervals,
+* the final iterate and, if the path blew up, the step at which it did (``diverged_at[p]``).
+
+Scratch arrays are allocated once per path, never per step.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+from .steps import FAST, batch_gradient, draw_batch, learning_rate, optimizer_step
+
+
+@njit(inline="always", cache=True, fastmath=FAST)
+def _state_observables(want_excess, want_dist, want_moments, delta, Hbar, out, start):
+    """Write excess loss delta.Hbar delta/2, |delta|^2 and moments of delta into out[start:]."""
+    d = delta.shape[0]
+    j = start
+    if want_excess:
+        q = 0.0
+        for k in range(d):
+            hk = 0.0
+            for l in range(d):
+                hk += Hbar[k, l] * delta[l]
+            q += delta[k] * hk
+        out[j] = 0.5 * q
+        j += 1
+    if want_dist:
+        q = 0.0
+        for k in range(d):
+            q += delta[k] * delta[k]
+        out[j] = q
+        j += 1
+    if want_moments:
+        for k in range(d):
+            out[j] = delta[k]
+            j += 1
+        for k in range(d):
+            for l in range(k, d):
+                out[j] = delta[k] * delta[l]
+                j += 1
+    return j
+
+
+@njit(parallel=True, cache=True)
+def run_paths(
+    problem_code, A, Hs, v, noise_scale, w_star, Hbar,
+    scheme, batch, opt_code, opt_hp, state_size, sched_code, sched_hp,
+    n_steps, w0, rng, ki, wi, fi,
+    rec_steps, rec_flags, rec_out,
+    burn_in, batch_len, tavg_flags, tavg_out,
+    div_threshold, w_final, diverged_at,
+):
+    """Simulate ``rng.shape[0]`` paths; see the module docstring for the outputs.
+
+    ``rec_flags`` = (excess, dist, moments) and ``tavg_flags`` = (excess, batch loss, grad sq,
+    dist, moments) select the observables, in that order.  Time averages cover steps
+    ``burn_in .. burn_in + n_batches * batch_len - 1`` and use the iterate *before* the update of
+    that step, with the minibatch of that step.  A path whose squared distance to ``w_star``
+    exceeds ``div_threshold`` (or becomes NaN) stops; its outputs after that step are NaN.
+    """
+    n_paths = rng.shape[0]
+    d = w0.shape[0]
+    n = A.shape[0]
+    n_rec = rec_steps.shape[0]
+    n_tb = tavg_out.shape[1]
+    n_tobs = tavg_out.shape[2]
+    tavg_end = burn_in + n_tb * batch_len
+    for p in prange(n_paths):
+        s = rng[p]
+        w = w0.copy()
+        delta = np.empty(d)
+        g = np.empty(d)
+        z = np.empty(d)
+        state = np.zeros(max(state_size, 1))
+        idx = np.empty(max(batch, 1), dtype=np.int64)
+        perm = np.arange(max(n, 1))
+        obs = np.empty(max(n_tobs, 1))
+        acc = np.zeros(max(n_tobs, 1))
+        pos = n + 1
+        r = 0
+        diverged_at[p] = -1
+        for k in range(d):
+            delta[k] = w[k] - w_star[k]
+        for t in range(n_steps):
+            while r < n_rec and rec_steps[r] == t:
+                _state_observables(rec_flags[0], rec_flags[1], rec_flags[2], delta, Hbar, rec_out[p, r], 0)
+                r += 1
+            pos = draw_batch(scheme, s, n, batch, idx, perm, pos)
+            bloss = batch_gradient(problem_code, A, Hs, v, noise_scale, idx, batch, delta, w, g, z, s, ki, wi, fi)
+            if t >= burn_in and t < tavg_end:
+                j = 0
+                if tavg_flags[0]:
+                    j = _state_observables(True, False, False, delta, Hbar, obs, j)
+                if tavg_flags[1]:
+                    obs[j] = bloss
+                    j += 1
+                if tavg_flags[2]:
+                    q = 0.0
+                    for k in range(d):
+                        q += g[k] * g[k]
+                    obs[j] = q
+                    j += 1
+                j = _state_observables(False, tavg_flags[3], tavg_flags[4], delta, Hbar, obs, j)
+                for k in range(n_tobs):
+                    acc[k] += obs[k]
+                if (t - burn_in + 1) % batch_len == 0:
+                    b = (t - burn_in) // batch_len
+                    for k in range(n_tobs):
+                        tavg_out[p, b, k] = acc[k]
+                        acc[k] = 0.0
+            lr = learning_rate(sched_code, sched_hp, t)
+            optimizer_step(opt_code, opt_hp, lr, w, state, g)
+            q = 0.0
+            for k in range(d):
+                delta[k] = w[k] - w_star[k]
+                q += delta[k] * delta[k]
+            if not q <= div_threshold:
+                diverged_at[p] = t + 1
+                break
+        if diverged_at[p] >= 0:
+            for rr in range(r, n_rec):
+                rec_out[p, rr, :] = np.nan
+            tavg_out[p, :, :] = np.nan
+            w_final[p, :] = np.nan
+            continue
+        while r < n_rec and rec_steps[r] == n_steps:
+            _state_observables(rec_flags[0], rec_flags[1], rec_flags[2], delta, Hbar, rec_out[p, r], 0)
+            r += 1
+        for k in range(d):
+            w_final[p, k] = w[k]

@@ -1,0 +1,171 @@
+"""Single-step building blocks of the simulator: minibatch draw, batch gradient, optimizer step.
+
+Each function works in place on preallocated arrays (no allocation) and is the Numba twin of a
+plain-numpy reference in ``sgdtheory.sampling``, ``sgdtheory.problems`` or
+``sgdtheory.optimizers``; the tests compare them on generated inputs.
+"""
+
+import numpy as np
+from numba import njit
+
+from .codes import (
+    OPT_HEAVY_BALL,
+    OPT_NESTEROV,
+    OPT_SGD,
+    PROBLEM_GAUSSIAN_NOISE,
+    PROBLEM_LINREG,
+    PROBLEM_QUADRATIC,
+    SAMPLING_CYCLIC,
+    SAMPLING_FULL,
+    SAMPLING_RESHUFFLE,
+    SAMPLING_WITH_REPLACEMENT,
+    SAMPLING_WITHOUT_REPLACEMENT,
+    SCHEDULE_CONSTANT,
+    SCHEDULE_POWER,
+)
+from .rng import fill_below, fill_normals, next_below
+
+# reassociation only: no assumptions about NaN/inf, so divergence detection stays exact
+FAST = {"reassoc", "nsz"}
+
+
+@njit(inline="always", cache=True)
+def shuffle(s, perm):
+    """Fisher-Yates shuffle of ``perm`` in place (uniform permutation)."""
+    n = perm.shape[0]
+    for j in range(n - 1, 0, -1):
+        k = next_below(s, j + 1)
+        tmp = perm[j]
+        perm[j] = perm[k]
+        perm[k] = tmp
+
+
+@njit(inline="always", cache=True)
+def draw_batch(scheme, s, n, batch, idx, perm, pos):
+    """Fill ``idx[:batch]`` with the indices of the next minibatch; return the new epoch position.
+
+    with replacement: ``batch`` iid uniform indices.  without replacement: a uniform subset of
+    size ``batch`` (partial Fisher-Yates on ``perm``).  reshuffle: consecutive slices of a
+    permutation redrawn whenever fewer than ``batch`` indices remain in the epoch (the tail of
+    ``n mod batch`` examples is dropped, as with ``drop_last``).  cyclic: the same slices of the
+    identity order.  full: all ``n`` indices.  ``pos`` is the position in the current epoch.
+    """
+    if scheme == SAMPLING_WITH_REPLACEMENT:
+        fill_below(s, n, idx, batch)
+        return pos
+    if scheme == SAMPLING_WITHOUT_REPLACEMENT:
+        for j in range(batch):
+            k = j + next_below(s, n - j)
+            tmp = perm[j]
+            perm[j] = perm[k]
+            perm[k] = tmp
+            idx[j] = perm[j]
+        return pos
+    if scheme == SAMPLING_RESHUFFLE or scheme == SAMPLING_CYCLIC:
+        if pos + batch > n:
+            if scheme == SAMPLING_RESHUFFLE:
+                shuffle(s, perm)
+            pos = 0
+        for j in range(batch):
+            idx[j] = perm[pos + j]
+        return pos + batch
+    # SAMPLING_FULL
+    for j in range(batch):
+        idx[j] = j
+    return pos
+
+
+@njit(inline="always", cache=True, fastmath=FAST)
+def batch_gradient(code, A, Hs, v, noise_scale, idx, batch, delta, w, g, z, s, ki, wi, fi):
+    """Write the minibatch gradient at ``w`` into ``g``; return the minibatch loss.
+
+    quadratic: g = mean_j (g_j + H_j delta), loss = mean_j (c_j + g_j.delta + delta.H_j delta/2),
+      with ``A`` = rows g_i, ``Hs`` = H_i, ``v`` = c_i and delta = w - w*.
+    linreg: r_j = x_j.w - y_j, g = mean_j r_j x_j, loss = mean_j r_j^2/2, ``A`` = X, ``v`` = y.
+    gaussian noise: g = H delta + noise_scale * L xi, xi ~ N(0, I), ``Hs[0]`` = H, ``A`` = L; the
+      returned "minibatch loss" is the full loss delta.H delta/2 + ``v[0]``; ``z`` (d) is scratch.
+
+    Compiled with reassociation allowed (``FAST``), so sums may be vectorised: results agree
+    with the numpy reference to rounding, and are still deterministic.
+    """
+    d = g.shape[0]
+    inv_b = 1.0 / batch
+    if code == PROBLEM_QUADRATIC:
+        for k in range(d):
+            g[k] = 0.0
+        loss = 0.0
+        for j in range(batch):
+            i = idx[j]
+            lin = 0.0
+            quad = 0.0
+            for k in range(d):
+                hk = 0.0
+                for l in range(d):
+                    hk += Hs[i, k, l] * delta[l]
+                g[k] += A[i, k] + hk
+                lin += A[i, k] * delta[k]
+                quad += delta[k] * hk
+            loss += v[i] + lin + 0.5 * quad
+        for k in range(d):
+            g[k] *= inv_b
+        return loss * inv_b
+    if code == PROBLEM_LINREG:
+        for k in range(d):
+            g[k] = 0.0
+        loss = 0.0
+        for j in range(batch):
+            i = idx[j]
+            r = -v[i]
+            for k in range(d):
+                r += A[i, k] * w[k]
+            for k in range(d):
+                g[k] += r * A[i, k]
+            loss += 0.5 * r * r
+        for k in range(d):
+            g[k] *= inv_b
+        return loss * inv_b
+    # PROBLEM_GAUSSIAN_NOISE: g = H delta + L z, z = noise_scale * xi
+    fill_normals(s, z, d, noise_scale, ki, wi, fi)
+    quad = 0.0
+    for k in range(d):
+        hk = 0.0
+        nk = 0.0
+        for l in range(d):
+            hk += Hs[0, k, l] * delta[l]
+            nk += A[k, l] * z[l]
+        g[k] = hk + nk
+        quad += delta[k] * hk
+    return v[0] + 0.5 * quad
+
+
+@njit(inline="always", cache=True)
+def learning_rate(code, sp, t):
+    """Learning rate at step t (t = 0, 1, ...): constant sp[0], or power sp[0] / (sp[1] + t)^sp[2]."""
+    if code == SCHEDULE_CONSTANT:
+        return sp[0]
+    if code == SCHEDULE_POWER:
+        return sp[0] / (sp[1] + t) ** sp[2]
+    return np.nan
+
+
+@njit(inline="always", cache=True)
+def optimizer_step(code, hp, lr, w, state, g):
+    """One optimizer update in place; the math of each code is in ``sgdtheory.optimizers``.
+
+    SGD: w <- w - lr g.  heavy ball (hp[0] = mu): v <- mu v + g; w <- w - lr v.
+    Nesterov (hp[0] = mu): v <- mu v + g; w <- w - lr (g + mu v).
+    """
+    d = w.shape[0]
+    if code == OPT_SGD:
+        for k in range(d):
+            w[k] -= lr * g[k]
+    elif code == OPT_HEAVY_BALL:
+        mu = hp[0]
+        for k in range(d):
+            state[k] = mu * state[k] + g[k]
+            w[k] -= lr * state[k]
+    elif code == OPT_NESTEROV:
+        mu = hp[0]
+        for k in range(d):
+            state[k] = mu * state[k] + g[k]
+            w[k] -= lr * (g[k] + mu * state[k])

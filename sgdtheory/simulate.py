@@ -1,0 +1,288 @@
+"""Monte Carlo simulation of SGD and its variants: validation, seeding, chunking, statistics out.
+
+``simulate`` validates its arguments (clear errors naming the parameter and the valid range),
+seeds one xoshiro256++ stream per path from ``numpy.random.SeedSequence``, runs the fused Numba
+kernel ``_kernels.engine.run_paths`` in parallel over paths, and returns a ``SimulationResult``
+holding only streamed statistics: observables at the recorded steps, post-burn-in batch sums for
+time averages, the final iterates and divergence information.  Memory is
+O(paths x (records + batches) x observables), independent of the number of steps.
+
+Reproducibility: a path's random stream depends only on (seed, seed_key, global path index), so
+results are bitwise identical for any ``NUMBA_NUM_THREADS`` and any split of the paths into
+chunks (``first_path``), and chunks can be concatenated with ``SimulationResult.concatenate``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numba
+import numpy as np
+
+from ._kernels import codes
+from ._kernels.engine import run_paths
+from ._kernels.rng import ZIG_FI, ZIG_KI, ZIG_WI, path_states
+from .errors import SgdTheoryError, as_float_array, check_int
+from .optimizers import SGD, HeavyBall, Nesterov, Optimizer
+from .problems import GaussianNoiseQuadratic, LinearRegression, Problem, QuadraticFiniteSum
+from .sampling import Sampler
+from .schedules import Constant, Power
+from .stats import DEFAULT_LEVEL, Estimate, batch_means_interval, replica_interval
+
+STATE_OBSERVABLES = ("excess_loss", "dist_sq", "moments")
+STEP_OBSERVABLES = ("excess_loss", "batch_loss", "grad_sq", "dist_sq", "moments")
+
+
+class DivergedError(SgdTheoryError):
+    """Statistics were requested from a simulation in which some paths diverged."""
+
+
+def _seed_sequence(seed, seed_key) -> np.random.SeedSequence:
+    if isinstance(seed, np.random.SeedSequence):
+        return np.random.SeedSequence(seed.entropy, spawn_key=tuple(seed.spawn_key) + tuple(seed_key))
+    seed = check_int(seed, "seed", 0)
+    return np.random.SeedSequence(seed, spawn_key=tuple(int(k) for k in seed_key))
+
+
+def _observable_names(selected, d: int) -> list[str]:
+    names = []
+    for kind in selected:
+        if kind == "moments":
+            names += [f"mean[{k}]" for k in range(d)]
+            names += [f"second[{k},{l}]" for k in range(d) for l in range(k, d)]
+        else:
+            names.append(kind)
+    return names
+
+
+def _flags(selected, allowed, name: str) -> np.ndarray:
+    selected = tuple(selected)
+    for s in selected:
+        if s not in allowed:
+            raise SgdTheoryError(f"{name}: unknown observable {s!r}; valid: {', '.join(allowed)}")
+    return np.array([kind in selected for kind in allowed], dtype=np.bool_)
+
+
+def stability_limit(problem: Problem, optimizer: Optimizer, sampler: Sampler) -> tuple[float, str]:
+    """Largest stable constant learning rate and a description of the criterion used.
+
+    SGD with i.i.d. minibatches on a quadratic finite sum: the mean-square limit from the exact
+    second-moment operator (``theory.quadratic_basin``).  Otherwise the deterministic limit on
+    the mean Hessian's largest eigenvalue lambda: eta < 2/lambda (GD), 2(1+mu)/lambda (heavy ball),
+    2(1+mu)/((1+2mu) lambda) (Nesterov) -- necessary conditions.
+    """
+    lam = float(np.linalg.eigvalsh(problem.mean_hessian)[-1])
+    if isinstance(optimizer, SGD) and sampler.scheme in ("with_replacement", "without_replacement") \
+            and isinstance(problem, (QuadraticFiniteSum, LinearRegression)) and problem.d <= 24:
+        from .theory.quadratic_basin import QuadraticBasin
+
+        quad = problem.as_quadratic() if isinstance(problem, LinearRegression) else problem.at_minimum()
+        basin = QuadraticBasin(quad.g, quad.H, batch_size=sampler.validate_for(problem.n), sampling=sampler.scheme)
+        return float(basin.stability_limit()), "mean-square stability of the exact second-moment recursion"
+    if isinstance(optimizer, HeavyBall):
+        return 2.0 * (1.0 + optimizer.momentum) / lam, "heavy-ball stability on the mean Hessian"
+    if isinstance(optimizer, Nesterov):
+        mu = optimizer.momentum
+        return 2.0 * (1.0 + mu) / ((1.0 + 2.0 * mu) * lam), "Nesterov stability on the mean Hessian"
+    return 2.0 / lam, "gradient-descent stability on the mean Hessian (2 / lambda_max)"
+
+
+@dataclass
+class SimulationResult:
+    """Streamed statistics of an ensemble of independent SGD paths (see ``simulate``)."""
+
+    record_steps: np.ndarray
+    record_names: list[str]
+    record_values: np.ndarray  # (paths, records, observables)
+    average_names: list[str]
+    batch_sums: np.ndarray  # (paths, batches, observables): sums over batch_len steps
+    batch_len: int
+    burn_in: int
+    n_steps: int
+    final_params: np.ndarray  # (paths, d)
+    diverged_at: np.ndarray  # (paths,), -1 if the path did not diverge
+    parameters: dict = field(default_factory=dict)
+
+    @property
+    def n_paths(self) -> int:
+        return int(self.diverged_at.shape[0])
+
+    @property
+    def n_diverged(self) -> int:
+        return int(np.count_nonzero(self.diverged_at >= 0))
+
+    @property
+    def status(self) -> str:
+        return "diverged" if self.n_diverged else "ok"
+
+    def _require_ok(self):
+        if self.n_diverged:
+            first = int(self.diverged_at[self.diverged_at >= 0].min())
+            raise DivergedError(
+                f"diverged: {self.n_diverged} of {self.n_paths} paths blew up (first at step {first}); "
+                "no statistics are reported for a diverged run"
+            )
+
+    def _column(self, names, name, what):
+        if name not in names:
+            raise SgdTheoryError(f"{what}: {name!r} was not recorded; available: {', '.join(names)}")
+        return names.index(name)
+
+    def ensemble_mean(self, name: str) -> np.ndarray:
+        """Mean over paths of observable ``name`` at each recorded step."""
+        self._require_ok()
+        return self.record_values[:, :, self._column(self.record_names, name, "ensemble_mean")].mean(axis=0)
+
+    def ensemble_var(self, name: str) -> np.ndarray:
+        """Unbiased variance over paths of observable ``name`` at each recorded step."""
+        self._require_ok()
+        return self.record_values[:, :, self._column(self.record_names, name, "ensemble_var")].var(axis=0, ddof=1)
+
+    def ensemble_estimate(self, name: str, record: int = -1, level: float = DEFAULT_LEVEL) -> Estimate:
+        """Replica interval for the mean of ``name`` at recorded step index ``record``."""
+        self._require_ok()
+        col = self._column(self.record_names, name, "ensemble_estimate")
+        return replica_interval(self.record_values[:, record, col], level)
+
+    def path_averages(self, name: str) -> np.ndarray:
+        """Post-burn-in time average of ``name`` on each path, shape (paths,)."""
+        self._require_ok()
+        col = self._column(self.average_names, name, "path_averages")
+        return self.batch_sums[:, :, col].sum(axis=1) / (self.batch_sums.shape[1] * self.batch_len)
+
+    def batch_means(self, name: str, path: int = 0) -> np.ndarray:
+        """The batch means of ``name`` along one path."""
+        self._require_ok()
+        col = self._column(self.average_names, name, "batch_means")
+        return self.batch_sums[path, :, col] / self.batch_len
+
+    def time_average(self, name: str, level: float = DEFAULT_LEVEL) -> Estimate:
+        """Time average over all paths; interval from the paths as independent replicas."""
+        return replica_interval(self.path_averages(name), level)
+
+    def time_average_batch_means(self, name: str, path: int = 0, level: float = DEFAULT_LEVEL) -> Estimate:
+        """Time average along one path with a batch-means interval."""
+        return batch_means_interval(self.batch_means(name, path), level)
+
+    @staticmethod
+    def concatenate(parts: list[SimulationResult]) -> SimulationResult:
+        """Join results of consecutive path chunks (same settings) into one."""
+        first = parts[0]
+        return SimulationResult(
+            first.record_steps, first.record_names, np.concatenate([p.record_values for p in parts]),
+            first.average_names, np.concatenate([p.batch_sums for p in parts]), first.batch_len,
+            first.burn_in, first.n_steps, np.concatenate([p.final_params for p in parts]),
+            np.concatenate([p.diverged_at for p in parts]), dict(first.parameters),
+        )
+
+
+def simulate(
+    problem: Problem,
+    lr,
+    *,
+    optimizer: Optimizer | None = None,
+    sampler: Sampler | None = None,
+    n_steps: int,
+    n_paths: int,
+    seed=0,
+    seed_key: tuple = (),
+    w0=None,
+    record_steps=(),
+    record=("excess_loss",),
+    time_average=(),
+    burn_in: int = 0,
+    n_batches: int = 20,
+    first_path: int = 0,
+    check_stability: bool = True,
+    divergence_threshold: float | None = None,
+) -> SimulationResult:
+    """Run ``n_paths`` independent paths of ``n_steps`` optimizer steps on ``problem``.
+
+    Args:
+        problem: a ``QuadraticFiniteSum``, ``LinearRegression`` or ``GaussianNoiseQuadratic``.
+        lr: a float (constant learning rate) or a schedule (``schedules.Constant``/``Power``).
+        optimizer: default ``SGD()``.  sampler: default ``Sampler(1, "with_replacement")``.
+        seed, seed_key: the paths use ``SeedSequence(seed, spawn_key=seed_key + (path,))``.
+        w0: start (default the minimiser w*).
+        record_steps: steps k in [0, n_steps] at which the ``record`` observables (any of
+            "excess_loss", "dist_sq", "moments") of w_k are kept for every path.
+        time_average: observables ("excess_loss", "batch_loss", "grad_sq", "dist_sq", "moments")
+            averaged over the post-burn-in steps; the remaining steps are split into
+            ``n_batches`` equal batches (the n_steps - burn_in mod n_batches leftover steps are
+            added to the burn-in).
+        first_path: global index of the first path (for chunked runs).
+        check_stability: refuse a learning rate beyond ``stability_limit`` (set False to watch a
+            run diverge; diverged paths are then counted and reported, never averaged).
+    """
+    optimizer = SGD() if optimizer is None else optimizer
+    sampler = Sampler() if sampler is None else sampler
+    if not isinstance(problem, (QuadraticFiniteSum, LinearRegression, GaussianNoiseQuadratic)):
+        raise SgdTheoryError(f"problem: expected a sgdtheory problem, got {type(problem).__name__}")
+    if not isinstance(optimizer, Optimizer):
+        raise SgdTheoryError(f"optimizer: expected an sgdtheory optimizer, got {type(optimizer).__name__}")
+    schedule = lr if isinstance(lr, (Constant, Power)) else Constant(lr)
+    n_steps = check_int(n_steps, "n_steps", 1)
+    n_paths = check_int(n_paths, "n_paths", 1)
+    first_path = check_int(first_path, "first_path", 0)
+    batch = sampler.validate_for(problem.n)
+    if isinstance(problem, GaussianNoiseQuadratic) and sampler.scheme not in ("with_replacement", "full"):
+        raise SgdTheoryError("sampling: a GaussianNoiseQuadratic draws fresh noise each step; use with_replacement")
+    if check_stability:
+        limit, how = stability_limit(problem, optimizer, sampler)
+        if schedule.max_lr >= limit:
+            raise SgdTheoryError(
+                f"lr = {schedule.max_lr:.6g} is beyond the stability limit: valid range is (0, {limit:.6g}) "
+                f"for {type(optimizer).__name__} with batch_size = {batch} ({sampler.scheme}) on this problem "
+                f"[{how}]; pass check_stability=False to simulate a diverging run"
+            )
+    kp = problem.kernel_data()
+    d = kp.d
+    w_start = kp.w_star.copy() if w0 is None else as_float_array(w0, "w0", 1)
+    if w_start.shape != (d,):
+        raise SgdTheoryError(f"w0: expected shape ({d},), got {w_start.shape}")
+    rec_steps = np.array(sorted(int(s) for s in record_steps), dtype=np.int64)
+    if rec_steps.size and (rec_steps[0] < 0 or rec_steps[-1] > n_steps):
+        raise SgdTheoryError(f"record_steps: every step must lie in [0, {n_steps}]")
+    rec_flags = _flags(record, STATE_OBSERVABLES, "record")
+    tavg_flags = _flags(time_average, STEP_OBSERVABLES, "time_average")
+    rec_names = _observable_names([k for k in STATE_OBSERVABLES if k in record], d)
+    avg_names = _observable_names([k for k in STEP_OBSERVABLES if k in time_average], d)
+    burn_in = check_int(burn_in, "burn_in", 0, n_steps - 1)
+    if avg_names:
+        n_batches = check_int(n_batches, "n_batches", 2, n_steps - burn_in)
+        batch_len = (n_steps - burn_in) // n_batches
+        burn_in = n_steps - n_batches * batch_len
+    else:
+        n_batches, batch_len = 0, 1
+    if divergence_threshold is None:
+        divergence_threshold = 1e12 * (1.0 + float(np.sum((w_start - kp.w_star) ** 2)))
+
+    rng = path_states(_seed_sequence(seed, seed_key), first_path, n_paths)
+    rec_out = np.zeros((n_paths, rec_steps.size, len(rec_names)))
+    tavg_out = np.zeros((n_paths, n_batches, len(avg_names)))
+    w_final = np.zeros((n_paths, d))
+    diverged_at = np.zeros(n_paths, dtype=np.int64)
+    noise_scale = 1.0 / np.sqrt(batch)
+    run_paths(
+        kp.code, kp.A, kp.Hs, kp.v, noise_scale, kp.w_star, kp.Hbar,
+        codes.SAMPLING_FULL if kp.code == codes.PROBLEM_GAUSSIAN_NOISE else sampler.code,
+        batch, optimizer.code, optimizer.hyperparameters(), optimizer.state_size(d),
+        schedule.code, schedule.parameters(),
+        n_steps, w_start, rng, ZIG_KI, ZIG_WI, ZIG_FI,
+        rec_steps, rec_flags, rec_out,
+        burn_in, batch_len, tavg_flags, tavg_out,
+        float(divergence_threshold), w_final, diverged_at,
+    )
+    params = {
+        "problem": getattr(problem, "name", type(problem).__name__), "n": problem.n, "d": d,
+        "optimizer": type(optimizer).__name__, "optimizer_hyperparameters": optimizer.hyperparameters().tolist(),
+        "schedule": type(schedule).__name__, "schedule_parameters": schedule.parameters().tolist(),
+        "batch_size": batch, "sampling": sampler.scheme, "n_steps": n_steps, "n_paths": n_paths,
+        "burn_in": burn_in, "n_batches": n_batches, "seed": int(_seed_sequence(seed, ()).entropy),
+        "seed_key": list(seed_key), "first_path": first_path, "threads": numba.get_num_threads(),
+    }
+    return SimulationResult(rec_steps, rec_names, rec_out, avg_names, tavg_out, batch_len, burn_in,
+                            n_steps, w_final, diverged_at, params)
+
+
+__all__ = ["simulate", "SimulationResult", "DivergedError", "stability_limit", "codes"]

@@ -1,0 +1,1 @@
+"""Exact (numeric and symbolic) predictions that the experiments are checked against."""
