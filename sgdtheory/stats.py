@@ -113,34 +113,41 @@ class LinearFit:
         return float(sps.chi2.sf(self.chi2, self.dof)) if self.dof > 0 else float("nan")
 
 
-def weighted_linear_fit(x, y, se, level: float = DEFAULT_LEVEL, dof_each: int | None = None) -> LinearFit:
-    """Fit y_k = a + b x_k with weights 1/se_k^2 (se_k the standard errors of independent y_k).
+def weighted_least_squares(X, y, se, level: float = DEFAULT_LEVEL, dof_each: int | None = None):
+    """Fit y = X beta with weights 1/se^2 (se: standard errors of independent y_k).
 
-    The parameter covariance is (X^T W X)^{-1} (known errors), and intervals use the normal
-    quantile when ``dof_each`` is None, else Student t with min(dof_each) degrees of freedom,
-    since each se_k was itself estimated from dof_each replicas.
+    Returns ``(estimates, chi2, dof)``: one ``Estimate`` per column of X.  The parameter
+    covariance is (X^T W X)^{-1} (known errors); intervals use the normal quantile when
+    ``dof_each`` is None, else Student t with ``dof_each`` degrees of freedom, since each se_k was
+    itself estimated from dof_each + 1 replicas.
     """
     level = _check_level(level)
-    x = np.asarray(x, dtype=np.float64)
+    X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     se = np.asarray(se, dtype=np.float64)
-    if not (x.shape == y.shape == se.shape) or x.ndim != 1 or x.size < 2:
-        raise SgdTheoryError("fit: x, y and se must be 1-D arrays of the same length >= 2")
-    if np.any(se <= 0) or not np.all(np.isfinite(np.concatenate([x, y, se]))):
+    if X.ndim != 2 or y.shape != (X.shape[0],) or se.shape != y.shape or X.shape[0] < X.shape[1]:
+        raise SgdTheoryError(f"fit: need a design matrix (m, p) with m >= p and y, se of length m; got X {X.shape}, y {y.shape}")
+    if np.any(se <= 0) or not np.all(np.isfinite(np.concatenate([X.ravel(), y, se]))):
         raise SgdTheoryError("fit: se must be positive and all values finite")
-    X = np.column_stack([np.ones_like(x), x])
     W = 1.0 / se**2
-    XtWX = X.T @ (W[:, None] * X)
-    cov = np.linalg.inv(XtWX)
+    cov = np.linalg.inv(X.T @ (W[:, None] * X))
     beta = cov @ (X.T @ (W * y))
-    resid = y - X @ beta
-    chi2 = float(np.sum(W * resid**2))
+    chi2 = float(np.sum(W * (y - X @ beta) ** 2))
     q = float(sps.norm.ppf(0.5 + 0.5 * level)) if dof_each is None else _t_quantile(level, dof_each)
-    n = int(x.size)
+    n = int(y.size)
     ests = [Estimate(float(beta[k]), float(beta[k] - q * np.sqrt(cov[k, k])),
                      float(beta[k] + q * np.sqrt(cov[k, k])), level, "weighted least squares", n)
-            for k in range(2)]
-    return LinearFit(ests[0], ests[1], chi2, n - 2)
+            for k in range(X.shape[1])]
+    return ests, chi2, n - X.shape[1]
+
+
+def weighted_linear_fit(x, y, se, level: float = DEFAULT_LEVEL, dof_each: int | None = None) -> LinearFit:
+    """Fit y_k = a + b x_k with weights 1/se_k^2 (see ``weighted_least_squares``)."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 1 or x.size < 2:
+        raise SgdTheoryError("fit: x, y and se must be 1-D arrays of the same length >= 2")
+    ests, chi2, dof = weighted_least_squares(np.column_stack([np.ones_like(x), x]), y, se, level, dof_each)
+    return LinearFit(ests[0], ests[1], chi2, dof)
 
 
 def loglog_slope(x, y, se, level: float = DEFAULT_LEVEL, dof_each: int | None = None) -> LinearFit:

@@ -20,10 +20,15 @@ from .steps import FAST, batch_gradient, draw_batch, learning_rate, optimizer_st
 
 
 @njit(inline="always", cache=True, fastmath=FAST)
-def _state_observables(want_excess, want_dist, want_moments, delta, Hbar, out, start):
-    """Write excess loss delta.Hbar delta/2, |delta|^2 and moments of delta into out[start:]."""
+def _observe(want_excess, want_bloss, want_gsq, want_dist, want_moments, delta, Hbar, bloss, g, out, add):
+    """Observables in the order (excess loss, minibatch loss, |g|^2, |delta|^2, moments of delta).
+
+    excess = delta.Hbar delta / 2 (delta = w - w*); moments: delta_k, then delta_k delta_l for
+    k <= l.  With ``add`` the values are added to ``out`` (streaming sums), else written.
+    Returns the number of entries.
+    """
     d = delta.shape[0]
-    j = start
+    j = 0
     if want_excess:
         q = 0.0
         for k in range(d):
@@ -31,22 +36,42 @@ def _state_observables(want_excess, want_dist, want_moments, delta, Hbar, out, s
             for l in range(d):
                 hk += Hbar[k, l] * delta[l]
             q += delta[k] * hk
-        out[j] = 0.5 * q
+        out[j] = out[j] + 0.5 * q if add else 0.5 * q
+        j += 1
+    if want_bloss:
+        out[j] = out[j] + bloss if add else bloss
+        j += 1
+    if want_gsq:
+        q = 0.0
+        for k in range(d):
+            q += g[k] * g[k]
+        out[j] = out[j] + q if add else q
         j += 1
     if want_dist:
         q = 0.0
         for k in range(d):
             q += delta[k] * delta[k]
-        out[j] = q
+        out[j] = out[j] + q if add else q
         j += 1
     if want_moments:
-        for k in range(d):
-            out[j] = delta[k]
-            j += 1
-        for k in range(d):
-            for l in range(k, d):
-                out[j] = delta[k] * delta[l]
-                j += 1
+        if add:
+            for k in range(d):
+                out[j + k] += delta[k]
+            j += d
+            for k in range(d):
+                dk = delta[k]
+                for l in range(k, d):
+                    out[j] += dk * delta[l]
+                    j += 1
+        else:
+            for k in range(d):
+                out[j + k] = delta[k]
+            j += d
+            for k in range(d):
+                dk = delta[k]
+                for l in range(k, d):
+                    out[j] = dk * delta[l]
+                    j += 1
     return j
 
 
@@ -83,7 +108,6 @@ def run_paths(
         state = np.zeros(max(state_size, 1))
         idx = np.empty(max(batch, 1), dtype=np.int64)
         perm = np.arange(max(n, 1))
-        obs = np.empty(max(n_tobs, 1))
         acc = np.zeros(max(n_tobs, 1))
         pos = n + 1
         r = 0
@@ -92,26 +116,13 @@ def run_paths(
             delta[k] = w[k] - w_star[k]
         for t in range(n_steps):
             while r < n_rec and rec_steps[r] == t:
-                _state_observables(rec_flags[0], rec_flags[1], rec_flags[2], delta, Hbar, rec_out[p, r], 0)
+                _observe(rec_flags[0], False, False, rec_flags[1], rec_flags[2], delta, Hbar, 0.0, g, rec_out[p, r], False)
                 r += 1
             pos = draw_batch(scheme, s, n, batch, idx, perm, pos)
             bloss = batch_gradient(problem_code, A, Hs, v, noise_scale, idx, batch, delta, w, g, z, s, ki, wi, fi)
             if t >= burn_in and t < tavg_end:
-                j = 0
-                if tavg_flags[0]:
-                    j = _state_observables(True, False, False, delta, Hbar, obs, j)
-                if tavg_flags[1]:
-                    obs[j] = bloss
-                    j += 1
-                if tavg_flags[2]:
-                    q = 0.0
-                    for k in range(d):
-                        q += g[k] * g[k]
-                    obs[j] = q
-                    j += 1
-                j = _state_observables(False, tavg_flags[3], tavg_flags[4], delta, Hbar, obs, j)
-                for k in range(n_tobs):
-                    acc[k] += obs[k]
+                _observe(tavg_flags[0], tavg_flags[1], tavg_flags[2], tavg_flags[3], tavg_flags[4],
+                         delta, Hbar, bloss, g, acc, True)
                 if (t - burn_in + 1) % batch_len == 0:
                     b = (t - burn_in) // batch_len
                     for k in range(n_tobs):
@@ -133,7 +144,7 @@ def run_paths(
             w_final[p, :] = np.nan
             continue
         while r < n_rec and rec_steps[r] == n_steps:
-            _state_observables(rec_flags[0], rec_flags[1], rec_flags[2], delta, Hbar, rec_out[p, r], 0)
+            _observe(rec_flags[0], False, False, rec_flags[1], rec_flags[2], delta, Hbar, 0.0, g, rec_out[p, r], False)
             r += 1
         for k in range(d):
             w_final[p, k] = w[k]

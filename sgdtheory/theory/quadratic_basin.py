@@ -222,7 +222,7 @@ class QuadraticBasin:
         mean_kron = np.einsum("iab,icd->acbd", self.H, self.H).reshape(d * d, d * d) / self.n
         mean_kron_of_mean = np.kron(hbar, hbar)
         c = self.batch_factor
-        return _read_only(mean_kron_of_mean + 0 * (mean_kron - mean_kron_of_mean))
+        return _read_only(mean_kron_of_mean + c * (mean_kron - mean_kron_of_mean))
 
     @cached_property
     def batch_hessian_square_moment(self) -> np.ndarray:

@@ -1,0 +1,21 @@
+"""The claim registry, keyed by the stable IDs of CLAIMS.md.
+
+Each family lives in its own module and registers its claims on import:
+
+* ``quadratic_basin`` -- B3, B4, B5 and errata E3, E4 (seed 003, the quadratic-basin theorem).
+"""
+
+from . import quadratic_basin  # noqa: F401  (registers B3, B4, B5, E3, E4)
+from .base import REGISTRY, Check, Claim, ClaimResult, Settings
+
+__all__ = ["REGISTRY", "Check", "Claim", "ClaimResult", "Settings", "get"]
+
+
+def get(claim_id: str) -> Claim:
+    """The claim with this ID, or a ValueError listing the known IDs."""
+    from ..errors import SgdTheoryError
+
+    key = claim_id.strip().upper()
+    if key not in REGISTRY:
+        raise SgdTheoryError(f"claim {claim_id!r} is not implemented; known: {', '.join(sorted(REGISTRY))}")
+    return REGISTRY[key]

@@ -1,0 +1,174 @@
+"""Command line: ``sgdtheory list | verify | derive | bench``.
+
+``verify`` runs claims (all by default), prints a verdict table, writes one JSON record per claim
+(atomically) plus ``summary.json`` and the figures, and exits 0 when every claim came out as
+expected, 1 when some did not, 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from .errors import SgdTheoryError
+
+
+def _claims(ids):
+    from .claims import REGISTRY, get
+
+    if not ids:
+        return [REGISTRY[k] for k in sorted(REGISTRY)]
+    return [get(i) for i in ids]
+
+
+def cmd_list(args) -> int:
+    from .claims import REGISTRY
+
+    print(f"{'ID':4s}  {'kind':8s}  claim  [source]")
+    for key in sorted(REGISTRY):
+        c = REGISTRY[key]
+        print(f"{c.id:4s}  {c.kind:8s}  {c.title}  [{c.source}]")
+    return 0
+
+
+def _instance(claim, config_path):
+    if config_path is None:
+        return claim.default_instance()
+    from .config import load
+
+    return claim.instance_from_config(load(config_path))
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.5g}"
+
+
+def cmd_verify(args) -> int:
+    from tqdm import tqdm
+
+    from .claims import Settings
+    from .results import record, write_record
+    from .stats import familywise_bound
+
+    claims = _claims(args.ids)
+    out = Path(args.out)
+    instances = {}
+    for c in claims:  # validate every input before any simulation starts
+        key = c.instance_from_config
+        if key not in instances:
+            instances[key] = _instance(c, args.config)
+    bar = tqdm(total=len(claims), desc="verify", unit="claim", file=sys.stderr, disable=args.no_progress)
+    settings = Settings(quick=args.quick, seed=args.seed, level=args.level,
+                        progress=lambda msg: bar.set_postfix_str(msg[:60], refresh=True))
+    records, all_levels = [], []
+    for c in claims:
+        bar.set_description(f"verify {c.id}")
+        t0 = time.perf_counter()
+        inst = instances[c.instance_from_config]
+        try:
+            result = c.run(inst, settings)
+        except SgdTheoryError as exc:
+            if "diverged" not in str(exc):
+                raise
+            from .claims.base import ClaimResult
+
+            result = ClaimResult(c.id, [], {}, diverged=str(exc))
+        figures = []
+        if c.figure is not None and not args.no_figures and not result.diverged:
+            figures = c.figure(result, out / "figures")
+        rec = record(c, result, settings, time.perf_counter() - t0, figures)
+        write_record(out, rec)
+        records.append(rec)
+        all_levels += result.levels
+        bar.update(1)
+    bar.close()
+
+    print(f"\n{'claim':5s} {'check':58s} {'prediction':>11s}  {'estimate [99.9% interval]':34s} verdict (expected)")
+    for rec in records:
+        if rec["diverged"]:
+            print(f"{rec['claim']:5s} DIVERGED: {rec['diverged']}")
+            continue
+        for ch in rec["checks"]:
+            e = ch["estimate"]
+            interval = f"{_fmt(e['value'])} [{_fmt(e['low'])}, {_fmt(e['high'])}]" if e["level"] < 1 else f"{_fmt(e['value'])} (exact)"
+            mark = "" if ch["verdict"] == ch["expected"] else "  <-- UNEXPECTED"
+            print(f"{rec['claim']:5s} {ch['name'][:58]:58s} {_fmt(ch['prediction']):>11s}  {interval:34s} "
+                  f"{ch['verdict']} ({ch['expected']}){mark}")
+    bound = familywise_bound(all_levels)
+    ok = all(r["status"] == r["expected_status"] for r in records)
+    print()
+    for rec in records:
+        print(f"{rec['claim']:5s} {rec['status']:12s} {rec['title']}")
+    print(f"\n{len(records)} claims, {sum(len(r['checks']) for r in records)} checks; family-wise false-failure "
+          f"probability <= {bound:.3g} (Bonferroni over {len(all_levels)} interval checks of true predictions); "
+          f"mode: {'quick' if args.quick else 'full'}, seed {args.seed}")
+    summary = {"claims": {r["claim"]: r["status"] for r in records}, "all_as_expected": ok,
+               "familywise_false_failure_bound": bound, "quick": args.quick, "seed": args.seed,
+               "config": None if args.config is None else str(args.config)}
+    from .results import atomic_write_text
+
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2) + "\n")
+    print(f"records: {out}/<ID>.json, figures: {out}/figures/")
+    return 0 if ok else 1
+
+
+def cmd_derive(args) -> int:
+    claim = _claims([args.id])[0]
+    print(claim.derive(_instance(claim, args.config), latex=args.latex))
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from .bench import run
+    from .results import atomic_write_text
+
+    report = run(scale=args.scale)
+    if args.json:
+        atomic_write_text(args.json, json.dumps(report, indent=2, default=str) + "\n")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="sgdtheory", description="Check the theory of SGD by experiment.")
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("list", help="list the implemented claims")
+    s.set_defaults(func=cmd_list)
+    s = sub.add_parser("verify", help="run claims and report verdicts")
+    s.add_argument("ids", nargs="*", help="claim IDs (default: all)")
+    s.add_argument("--quick", action="store_true", help="quick mode (fewer paths; used in CI)")
+    s.add_argument("--config", type=Path, help="a TOML or JSON file with a user instance")
+    s.add_argument("--seed", type=int, default=20261123, help="master seed (default 20261123)")
+    s.add_argument("--out", type=Path, default=Path("sgdtheory-results"), help="output directory")
+    s.add_argument("--level", type=float, default=0.999, help="confidence level of every interval")
+    s.add_argument("--no-figures", action="store_true", help="skip the figures")
+    s.add_argument("--no-progress", action="store_true", help="no progress bar")
+    s.set_defaults(func=cmd_verify)
+    s = sub.add_parser("derive", help="print the symbolic derivation of a claim")
+    s.add_argument("id")
+    s.add_argument("--config", type=Path)
+    s.add_argument("--latex", action="store_true")
+    s.set_defaults(func=cmd_derive)
+    s = sub.add_parser("bench", help="throughput ratios of the engine (not a test)")
+    s.add_argument("--scale", type=float, default=1.0, help="scale the number of paths")
+    s.add_argument("--json", type=Path, help="also write the report as JSON")
+    s.set_defaults(func=cmd_bench)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "level", 0.5) is not None and not 0 < getattr(args, "level", 0.5) < 1:
+        print("sgdtheory: error: --level must lie in (0, 1)", file=sys.stderr)
+        return 2
+    try:
+        return args.func(args)
+    except SgdTheoryError as exc:
+        print(f"sgdtheory: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""Figures: one function per claim, drawing a ``ClaimResult`` and saving PNG and PDF.
+
+Every figure uses the package style (``sgdtheory.mplstyle``: greyscale-safe colours *and* line
+styles, labelled axes) and draws every interval it reports.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+STYLE = Path(__file__).resolve().parent.parent / "sgdtheory.mplstyle"
+
+
+@contextmanager
+def styled():
+    """Matplotlib (Agg backend) with the package style applied."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with plt.style.context(str(STYLE)):
+        yield plt
+
+
+def save(fig, outdir, stem: str) -> list[str]:
+    """Save ``fig`` as ``stem.png`` and ``stem.pdf`` in ``outdir`` atomically; return the paths."""
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for ext in ("png", "pdf"):
+        final = outdir / f"{stem}.{ext}"
+        tmp = outdir / f".{stem}.{os.getpid()}.tmp.{ext}"
+        fig.savefig(tmp)
+        os.replace(tmp, final)
+        paths.append(str(final))
+    return paths

@@ -1,0 +1,142 @@
+"""Figures of claims B3, B4, B5, E3, E4 (the quadratic-basin theorem, seed 003)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import save, styled
+
+
+def figure_b4(result, outdir) -> list[str]:
+    """L(eta) - L(Phi*) against eta: MC with 99.9% intervals, exact curve, tangent E|g|^2/4, controls."""
+    d = result.data
+    etas = np.array(d["etas"])
+    y = np.array(d["excess_mean"])
+    h = np.array(d["excess_halfwidth"])
+    a = d["slope_prediction"]
+    g2 = d["mean_sq_grad_batch"]
+    exact_x = np.array(d.get("exact_eta", etas))
+    exact_y = np.array(d.get("exact_excess", []))
+    with styled() as plt:
+        fig, (ax, bx) = plt.subplots(1, 2, figsize=(7.2, 3.2))
+        x = np.linspace(0, etas.max() * 1.05, 200)
+        if exact_y.size:
+            ax.plot(exact_x, exact_y, label="exact (stationary 2nd-moment eq.)")
+        ax.plot(x, a * x, label=r"tangent $\frac{1}{4} E\|g\|^2\,\eta$ (theorem)")
+        ax.plot(x, g2 / 2 * x, label=r"$\frac{1}{2} E\|g\|^2\,\eta$ (control)")
+        ax.plot(x, g2 * x, label=r"$E\|g\|^2\,\eta$ (slide, control)")
+        ax.errorbar(etas, y, yerr=h, fmt="o", color="C5", mfc="white", label="SGD Monte Carlo (99.9% CI)")
+        ax.set_ylim(0, 1.3 * max(y.max(), exact_y.max() if exact_y.size else 0))
+        ax.set_xlabel(r"learning rate $\eta$")
+        ax.set_ylabel(r"$L(\eta) - L(\Phi^*)$")
+        ax.legend(loc="upper left")
+        R = y / etas
+        Rh = h / etas
+        m = d["fit_points"]
+        bx.errorbar(etas[:m], R[:m], yerr=Rh[:m], fmt="o", color="C5", mfc="white", label="MC points used in the fit")
+        if m < len(etas):
+            bx.errorbar(etas[m:], R[m:], yerr=Rh[m:], fmt="x", color="C5", label="MC, not in fit")
+        ic, sl = d["fit_intercept"], d["fit_slope"]
+        xx = np.linspace(0, etas[m - 1] * 1.05, 50)
+        bx.plot(xx, ic["value"] + sl["value"] * xx, color="C1", label="weighted linear fit")
+        bx.errorbar([0], [ic["value"]], yerr=[[ic["value"] - ic["low"]], [ic["high"] - ic["value"]]], fmt="s",
+                    color="C1", label="intercept, 99.9% CI")
+        bx.axhline(a, color="C0", label=r"$\frac{1}{4} E\|g\|^2$")
+        if exact_y.size:
+            bx.plot(exact_x[exact_x <= etas[m - 1] * 1.05], (exact_y / np.maximum(exact_x, 1e-300))[exact_x <= etas[m - 1] * 1.05],
+                    color="C0", linestyle=":", label="exact")
+        bx.set_xlabel(r"learning rate $\eta$")
+        bx.set_ylabel(r"$(L(\eta) - L(\Phi^*))/\eta$")
+        bx.legend(loc="best")
+        fig.suptitle("B4: quadratic-basin theorem (seed 003)", fontsize=9)
+        paths = save(fig, outdir, "fig_b4_quadratic_basin")
+        plt.close(fig)
+    return paths
+
+
+def figure_b3(result, outdir) -> list[str]:
+    d = result.data
+    etas = np.array(d["etas"])
+    y = np.array(d["excess_mean"])
+    se = np.array(d["excess_se"])
+    with styled() as plt:
+        fig, ax = plt.subplots(figsize=(4.2, 3.2))
+        ax.errorbar(etas, y, yerr=3.29 * se, fmt="o", color="C0", mfc="white", label="SGD Monte Carlo (99.9% CI)")
+        x0, y0 = etas[0], y[0]
+        for p, c in ((1.0, "C1"), (0.5, "C2"), (2.0, "C3")):
+            ax.plot(etas, y0 * (etas / x0) ** p, color=c, label=f"order {p:g}" + (" (claim)" if p == 1 else " (control)"))
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel(r"learning rate $\eta$")
+        ax.set_ylabel(r"$L(\eta) - L(\Phi^*)$")
+        s = d["slope"]
+        ax.set_title(f"B3: fitted order {s['value']:.3f} [{s['low']:.3f}, {s['high']:.3f}]")
+        ax.legend()
+        paths = save(fig, outdir, "fig_b3_temperature")
+        plt.close(fig)
+    return paths
+
+
+def figure_b5(result, outdir) -> list[str]:
+    d = result.data
+    etas = np.array(d["etas"])
+    D = -np.array(d["D_mean"])
+    se = np.array(d["D_se"])
+    ex = -np.array(d["D_exact"])
+    with styled() as plt:
+        fig, ax = plt.subplots(figsize=(4.2, 3.2))
+        ax.errorbar(etas, D, yerr=3.29 * se, fmt="o", color="C0", mfc="white", label="Monte Carlo (99.9% CI)")
+        ax.plot(etas, ex, color="C1", label="exact")
+        ax.plot(etas, -d["c2"] * etas**2, color="C2", label=r"$-c_2\eta^2$ (exact leading term)")
+        ax.plot(etas, ex[-1] * etas / etas[-1], color="C3", label="order 1 (control)")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel(r"learning rate $\eta$")
+        ax.set_ylabel(r"$L(\Phi^*) - [2L(\eta/2) - L(\eta)]$")
+        ax.set_title("B5: error of the extrapolation to $\\eta\\to 0$")
+        ax.legend()
+        paths = save(fig, outdir, "fig_b5_extrapolation")
+        plt.close(fig)
+    return paths
+
+
+def figure_e3(result, outdir) -> list[str]:
+    d = result.data
+    with styled() as plt:
+        fig, ax = plt.subplots(figsize=(4.2, 2.8))
+        labels = [r"slide: $L(\eta)-2L(\eta/2)$", r"corrected: $2L(\eta/2)-L(\eta)$", r"$L(\eta)$"]
+        vals = [d["printed"], d["corrected"]]
+        for i, v in enumerate(vals):
+            ax.errorbar([v["value"]], [i], xerr=[[v["value"] - v["low"]], [v["high"] - v["value"]]], fmt="o", color="C0")
+        ax.plot([d["L_eta"]], [2], "s", color="C1")
+        ax.axvline(d["L_star"], color="C2", label=r"$L(\Phi^*)$")
+        ax.set_yticks(range(3), labels)
+        ax.set_xlabel("estimate of $L(\\Phi^*)$ at $\\eta$ = %.3g" % d["eta"])
+        ax.set_title("E3: the slide's extrapolation has the wrong sign")
+        ax.legend()
+        paths = save(fig, outdir, "fig_e3_extrapolation_sign")
+        plt.close(fig)
+    return paths
+
+
+def figure_e4(result, outdir) -> list[str]:
+    d = result.data
+    etas = np.array(d["etas"])
+    y = np.array(d["excess_mean"])
+    with styled() as plt:
+        fig, ax = plt.subplots(figsize=(4.2, 3.2))
+        x = np.linspace(0, etas.max(), 100)
+        ax.plot(x, d["corrected_slope"] * x, color="C1", label=r"corrected $\frac{\eta}{4}E\|g\|^2$")
+        ax.plot(x, d["printed_slope"] * x, color="C3", label=r"printed $\eta\,E\|g\|^2$")
+        ax.plot(etas, y, "o", color="C0", mfc="white", label="SGD Monte Carlo")
+        ax.set_ylim(0, 1.5 * y.max())
+        ax.set_xlabel(r"learning rate $\eta$")
+        ax.set_ylabel(r"$L(\eta) - L(\Phi^*)$")
+        ax.set_title("E4: the slide drops the factor 1/4")
+        ax.legend()
+        paths = save(fig, outdir, "fig_e4_quarter")
+        plt.close(fig)
+    return paths
+
+
+FIGURES = {"B3": figure_b3, "B4": figure_b4, "B5": figure_b5, "E3": figure_e3, "E4": figure_e4}

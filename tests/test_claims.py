@@ -1,0 +1,119 @@
+"""Every registered claim in quick mode reports its expected verdicts, negative controls included,
+on the default instance and on a user instance from a config file."""
+
+import json
+
+import numpy as np
+import pytest
+
+from sgdtheory.claims import REGISTRY, Settings
+from sgdtheory.claims.base import AS_EXPECTED, AS_PRINTED, CLAIM, NEGATIVE_CONTROL
+from sgdtheory.cli import main
+
+QUICK = Settings(quick=True)
+USER_CONFIG = """
+[problem]   # a linear regression, given as data
+X = [[1.0, 0.2, 0.0], [0.3, 1.0, -0.5], [-0.7, 0.4, 1.0], [0.5, -1.2, 0.3], [1.1, 0.9, 0.4],
+     [-0.2, -0.6, -1.3], [0.8, 0.1, 0.9], [-1.0, 0.7, 0.2]]
+y = [1.0, -0.5, 0.7, 2.0, -1.2, 0.4, 0.3, -0.8]
+
+[experiment]
+batch_size = 2
+sampling = "without_replacement"
+"""
+
+
+@pytest.fixture(scope="module")
+def default_results():
+    return {cid: claim.run(claim.default_instance(), QUICK) for cid, claim in sorted(REGISTRY.items())}
+
+
+@pytest.mark.parametrize("cid", sorted(REGISTRY))
+def test_claim_reports_expected_verdicts(default_results, cid):
+    result = default_results[cid]
+    bad = [(c.name, c.verdict, c.expected, str(c.estimate)) for c in result.checks if not c.as_expected]
+    assert not bad, bad
+    assert result.status == AS_EXPECTED
+
+
+@pytest.mark.parametrize("cid", sorted(REGISTRY))
+def test_claim_has_negative_controls_and_a_claim_check(default_results, cid):
+    roles = [c.role for c in default_results[cid].checks]
+    assert CLAIM in roles
+    assert NEGATIVE_CONTROL in roles or AS_PRINTED in roles
+
+
+def test_b4_meets_the_issue_resolution(default_results):
+    """B4: the 99.9% interval of dL/deta(0) has half-width < 5% of E|g|^2/4 and contains it."""
+    check = default_results["B4"].checks[0]
+    assert check.estimate.level == 0.999
+    assert check.estimate.contains(check.prediction)
+    assert check.estimate.half_width < 0.05 * check.prediction
+
+
+def test_a_wrong_theory_is_caught(monkeypatch):
+    """The machinery is not vacuous: a 10% error in the predicted slope turns B4 UNEXPECTED."""
+    from sgdtheory.claims import quadratic_basin as qb
+
+    inst = qb.default_instance()
+    true_slope = qb._symbolic_slope
+    monkeypatch.setattr(qb, "_symbolic_slope", lambda i: (1.1 * true_slope(i)[0], "perturbed"))
+    assert REGISTRY["B4"].run(inst, QUICK).status != AS_EXPECTED
+
+
+@pytest.mark.parametrize("cid", ["B3", "B4", "B5", "E3", "E4"])
+def test_user_instance_from_config(tmp_path, cid):
+    cfg = tmp_path / "user.toml"
+    cfg.write_text(USER_CONFIG)
+    out = tmp_path / "out"
+    code = main(["verify", cid, "--quick", "--config", str(cfg), "--out", str(out), "--no-progress", "--no-figures"])
+    rec = json.loads((out / f"{cid}.json").read_text())
+    assert rec["parameters"]["batch_size"] == 2 and rec["parameters"]["sampling"] == "without_replacement"
+    assert code == 0, [(c["name"], c["verdict"], c["expected"]) for c in rec["checks"]]
+
+
+def test_cli_verify_writes_records_and_figures(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["verify", "B4", "--quick", "--out", str(out), "--no-progress"]) == 0
+    rec = json.loads((out / "B4.json").read_text())
+    assert rec["status"] == AS_EXPECTED and rec["settings"]["seed"] == 20261123
+    assert rec["versions"]["numba"] and rec["checks"][0]["estimate"]["level"] == 0.999
+    assert (out / "figures" / "fig_b4_quadratic_basin.png").stat().st_size > 10_000
+    assert (out / "figures" / "fig_b4_quadratic_basin.pdf").exists()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["all_as_expected"] and 0 < summary["familywise_false_failure_bound"] < 0.05
+    text = capsys.readouterr().out
+    assert "family-wise false-failure probability" in text and "B4" in text
+
+
+def test_cli_list_derive_and_errors(tmp_path, capsys):
+    assert main(["list"]) == 0
+    assert all(cid in capsys.readouterr().out for cid in REGISTRY)
+    assert main(["derive", "B4"]) == 0
+    text = capsys.readouterr().out
+    assert "dL/dη at η = 0" in text
+    assert main(["verify", "Z9", "--quick"]) == 2
+    assert "claim 'Z9' is not implemented" in capsys.readouterr().err
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[problem]\ng = [[1.0]]\n")
+    assert main(["verify", "B4", "--quick", "--config", str(bad)]) == 2
+    assert "problem.H: required" in capsys.readouterr().err
+
+
+def test_records_are_written_atomically(tmp_path, monkeypatch):
+    """An interrupted write leaves the previous record intact and no temporary file behind."""
+    import os
+
+    from sgdtheory.results import atomic_write_text
+
+    target = tmp_path / "B4.json"
+    atomic_write_text(target, '{"old": true}\n')
+
+    def boom(src, dst):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write_text(target, '{"new": true}\n')
+    assert target.read_text() == '{"old": true}\n'
+    assert [p.name for p in tmp_path.iterdir()] == ["B4.json"]
