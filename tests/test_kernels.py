@@ -46,9 +46,9 @@ def _kernel_gradient(problem, w, idx, state):
     d = kp.d
     g = np.empty(d)
     z = np.empty(d)
-    s = state.copy()
+    S = state.copy().reshape(1, 4)
     loss = batch_gradient(kp.code, kp.A, kp.Hs, kp.v, 1.0 / np.sqrt(len(idx)), np.asarray(idx, dtype=np.int64),
-                          len(idx), w - kp.w_star, w, g, z, s, ZIG_KI, ZIG_WI, ZIG_FI)
+                          len(idx), w - kp.w_star, w, g, z, S, 0, ZIG_KI, ZIG_WI, ZIG_FI)
     return g, loss
 
 
@@ -105,12 +105,13 @@ def test_reference_step_does_not_modify_inputs():
 
 @njit
 def _draw_many(scheme, s, n, batch, steps):
+    S = s.reshape((1, 4))
     idx = np.empty(batch, dtype=np.int64)
     perm = np.arange(n)
     out = np.empty((steps, batch), dtype=np.int64)
     pos = n + 1
     for t in range(steps):
-        pos = draw_batch(scheme, s, n, batch, idx, perm, pos)
+        pos = draw_batch(scheme, S, 0, n, batch, idx, perm, pos)
         out[t] = idx
     return out
 

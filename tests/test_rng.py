@@ -32,7 +32,8 @@ def _belows(s, n, k):
 @njit
 def _fill_below(s, n, k):
     out = np.empty(k, dtype=np.int64)
-    fill_below(s, n, out, k)
+    S = s.reshape((1, 4))
+    fill_below(S, 0, n, out, k)
     return out
 
 
@@ -47,7 +48,8 @@ def _normals(s, k, ki, wi, fi):
 @njit
 def _fill_normals(s, k, scale, ki, wi, fi):
     out = np.empty(k)
-    fill_normals(s, out, k, scale, ki, wi, fi)
+    S = s.reshape((1, 4))
+    fill_normals(S, 0, out, k, scale, ki, wi, fi)
     return out
 
 

@@ -100,7 +100,6 @@ def run_paths(
     n_tobs = tavg_out.shape[2]
     tavg_end = burn_in + n_tb * batch_len
     for p in prange(n_paths):
-        s = rng[p]
         w = w0.copy()
         delta = np.empty(d)
         g = np.empty(d)
@@ -118,8 +117,8 @@ def run_paths(
             while r < n_rec and rec_steps[r] == t:
                 _observe(rec_flags[0], False, False, rec_flags[1], rec_flags[2], delta, Hbar, 0.0, g, rec_out[p, r], False)
                 r += 1
-            pos = draw_batch(scheme, s, n, batch, idx, perm, pos)
-            bloss = batch_gradient(problem_code, A, Hs, v, noise_scale, idx, batch, delta, w, g, z, s, ki, wi, fi)
+            pos = draw_batch(scheme, rng, p, n, batch, idx, perm, pos)
+            bloss = batch_gradient(problem_code, A, Hs, v, noise_scale, idx, batch, delta, w, g, z, rng, p, ki, wi, fi)
             if t >= burn_in and t < tavg_end:
                 _observe(tavg_flags[0], tavg_flags[1], tavg_flags[2], tavg_flags[3], tavg_flags[4],
                          delta, Hbar, bloss, g, acc, True)

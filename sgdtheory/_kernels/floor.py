@@ -14,11 +14,10 @@ from .rng import fill_below, fill_normals
 def draw_normals(rng, n_steps, d, ki, wi, fi, out):
     """Per path: n_steps * d normals drawn d at a time; out[p] = their sum (keeps the work alive)."""
     for p in prange(rng.shape[0]):
-        s = rng[p]
         buf = np.empty(d)
         acc = 0.0
         for t in range(n_steps):
-            fill_normals(s, buf, d, 1.0, ki, wi, fi)
+            fill_normals(rng, p, buf, d, 1.0, ki, wi, fi)
             for k in range(d):
                 acc += buf[k]
         out[p] = acc
@@ -28,11 +27,10 @@ def draw_normals(rng, n_steps, d, ki, wi, fi, out):
 def draw_indices(rng, n_steps, n, batch, out):
     """Per path: n_steps * batch uniform indices in [0, n) drawn batch at a time; out[p] = their sum."""
     for p in prange(rng.shape[0]):
-        s = rng[p]
         buf = np.empty(batch, dtype=np.int64)
         acc = 0
         for t in range(n_steps):
-            fill_below(s, n, buf, batch)
+            fill_below(rng, p, n, buf, batch)
             for k in range(batch):
                 acc += buf[k]
         out[p] = acc

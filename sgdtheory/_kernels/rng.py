@@ -134,16 +134,18 @@ def next_normal(s, ki, wi, fi):
 
 
 @njit(inline="always", cache=True)
-def fill_normals(s, buf, count, scale, ki, wi, fi):
-    """buf[:count] = scale * (standard normals), the same variates as ``count`` calls of next_normal.
+def fill_normals(S, row, buf, count, scale, ki, wi, fi):
+    """buf[:count] = scale * (standard normals) from the generator S[row] (S: paths x 4 uint64).
 
-    The generator state is held in registers for the whole fill (the fast path of the ziggurat
-    touches memory only for the tables), which is what makes bulk draws cheap.
+    The same variates as ``count`` calls of next_normal on S[row].  The state is held in
+    registers for the whole fill (the fast path of the ziggurat touches memory only for the
+    tables), which is what makes bulk draws cheap; taking (S, row) rather than a row view avoids
+    creating an array view, and its reference counting, per call.
     """
-    s0 = s[0]
-    s1 = s[1]
-    s2 = s[2]
-    s3 = s[3]
+    s0 = S[row, 0]
+    s1 = S[row, 1]
+    s2 = S[row, 2]
+    s3 = S[row, 3]
     j = 0
     while j < count:
         r = _rotl(s0 + s3, 23) + s0
@@ -164,33 +166,33 @@ def fill_normals(s, buf, count, scale, ki, wi, fi):
             buf[j] = scale * x
             j += 1
         else:
-            s[0] = s0
-            s[1] = s1
-            s[2] = s2
-            s[3] = s3
-            y = _normal_slow(s, idx, rabs, x, fi)
-            s0 = s[0]
-            s1 = s[1]
-            s2 = s[2]
-            s3 = s[3]
+            S[row, 0] = s0
+            S[row, 1] = s1
+            S[row, 2] = s2
+            S[row, 3] = s3
+            y = _normal_slow(S[row], idx, rabs, x, fi)
+            s0 = S[row, 0]
+            s1 = S[row, 1]
+            s2 = S[row, 2]
+            s3 = S[row, 3]
             if not np.isnan(y):
                 buf[j] = scale * y
                 j += 1
-    s[0] = s0
-    s[1] = s1
-    s[2] = s2
-    s[3] = s3
+    S[row, 0] = s0
+    S[row, 1] = s1
+    S[row, 2] = s2
+    S[row, 3] = s3
 
 
 @njit(inline="always", cache=True)
-def fill_below(s, n, buf, count):
-    """buf[:count] = uniform integers in [0, n), the same values as ``count`` calls of next_below."""
+def fill_below(S, row, n, buf, count):
+    """buf[:count] = uniform integers in [0, n) from S[row]: the values of ``count`` next_below calls."""
     nn = np.uint64(n)
     threshold = (np.uint64(0x100000000) - nn) % nn
-    s0 = s[0]
-    s1 = s[1]
-    s2 = s[2]
-    s3 = s[3]
+    s0 = S[row, 0]
+    s1 = S[row, 1]
+    s2 = S[row, 2]
+    s3 = S[row, 3]
     j = 0
     while j < count:
         r = _rotl(s0 + s3, 23) + s0
@@ -205,10 +207,10 @@ def fill_below(s, n, buf, count):
         if (m & np.uint64(0xFFFFFFFF)) >= threshold:
             buf[j] = np.int64(m >> np.uint64(32))
             j += 1
-    s[0] = s0
-    s[1] = s1
-    s[2] = s2
-    s[3] = s3
+    S[row, 0] = s0
+    S[row, 1] = s1
+    S[row, 2] = s2
+    S[row, 3] = s3
 
 
 # SeedSequence's hash constants (O'Neill's seed_seq as implemented in numpy.random.bit_generator)

@@ -41,7 +41,7 @@ def shuffle(s, perm):
 
 
 @njit(inline="always", cache=True)
-def draw_batch(scheme, s, n, batch, idx, perm, pos):
+def draw_batch(scheme, S, row, n, batch, idx, perm, pos):
     """Fill ``idx[:batch]`` with the indices of the next minibatch; return the new epoch position.
 
     with replacement: ``batch`` iid uniform indices.  without replacement: a uniform subset of
@@ -49,10 +49,12 @@ def draw_batch(scheme, s, n, batch, idx, perm, pos):
     permutation redrawn whenever fewer than ``batch`` indices remain in the epoch (the tail of
     ``n mod batch`` examples is dropped, as with ``drop_last``).  cyclic: the same slices of the
     identity order.  full: all ``n`` indices.  ``pos`` is the position in the current epoch.
+    The random numbers come from the generator S[row].
     """
     if scheme == SAMPLING_WITH_REPLACEMENT:
-        fill_below(s, n, idx, batch)
+        fill_below(S, row, n, idx, batch)
         return pos
+    s = S[row]
     if scheme == SAMPLING_WITHOUT_REPLACEMENT:
         for j in range(batch):
             k = j + next_below(s, n - j)
@@ -76,14 +78,15 @@ def draw_batch(scheme, s, n, batch, idx, perm, pos):
 
 
 @njit(inline="always", cache=True, fastmath=FAST)
-def batch_gradient(code, A, Hs, v, noise_scale, idx, batch, delta, w, g, z, s, ki, wi, fi):
+def batch_gradient(code, A, Hs, v, noise_scale, idx, batch, delta, w, g, z, S, row, ki, wi, fi):
     """Write the minibatch gradient at ``w`` into ``g``; return the minibatch loss.
 
     quadratic: g = mean_j (g_j + H_j delta), loss = mean_j (c_j + g_j.delta + delta.H_j delta/2),
       with ``A`` = rows g_i, ``Hs`` = H_i, ``v`` = c_i and delta = w - w*.
     linreg: r_j = x_j.w - y_j, g = mean_j r_j x_j, loss = mean_j r_j^2/2, ``A`` = X, ``v`` = y.
     gaussian noise: g = H delta + noise_scale * L xi, xi ~ N(0, I), ``Hs[0]`` = H, ``A`` = L; the
-      returned "minibatch loss" is the full loss delta.H delta/2 + ``v[0]``; ``z`` (d) is scratch.
+      returned "minibatch loss" is the full loss delta.H delta/2 + ``v[0]``; ``z`` (d) is scratch
+      and the normals come from the generator S[row].
 
     Compiled with reassociation allowed (``FAST``), so sums may be vectorised: results agree
     with the numpy reference to rounding, and are still deterministic.
@@ -125,7 +128,7 @@ def batch_gradient(code, A, Hs, v, noise_scale, idx, batch, delta, w, g, z, s, k
             g[k] *= inv_b
         return loss * inv_b
     # PROBLEM_GAUSSIAN_NOISE: g = H delta + L z, z = noise_scale * xi
-    fill_normals(s, z, d, noise_scale, ki, wi, fi)
+    fill_normals(S, row, z, d, noise_scale, ki, wi, fi)
     quad = 0.0
     for k in range(d):
         hk = 0.0
@@ -169,3 +172,4 @@ def optimizer_step(code, hp, lr, w, state, g):
         for k in range(d):
             state[k] = mu * state[k] + g[k]
             w[k] -= lr * (g[k] + mu * state[k])
+
