@@ -20,12 +20,11 @@ from .steps import FAST, batch_gradient, draw_batch, learning_rate, optimizer_st
 
 
 @njit(inline="always", cache=True, fastmath=FAST)
-def _observe(want_excess, want_bloss, want_gsq, want_dist, want_moments, delta, Hbar, bloss, g, out, add):
-    """Observables in the order (excess loss, minibatch loss, |g|^2, |delta|^2, moments of delta).
+def _observe(want_excess, want_bloss, want_gsq, want_dist, want_moments, delta, Hbar, bloss, g, out):
+    """Add the observables to ``out`` (streaming sums; a record slot starts at 0, so it is written).
 
-    excess = delta.Hbar delta / 2 (delta = w - w*); moments: delta_k, then delta_k delta_l for
-    k <= l.  With ``add`` the values are added to ``out`` (streaming sums), else written.
-    Returns the number of entries.
+    Order: excess loss delta.Hbar delta/2 (delta = w - w*), minibatch loss, |g|^2, |delta|^2, then
+    the moments delta_k and delta_k delta_l (k <= l).  Returns the number of entries.
     """
     d = delta.shape[0]
     j = 0
@@ -36,42 +35,32 @@ def _observe(want_excess, want_bloss, want_gsq, want_dist, want_moments, delta, 
             for l in range(d):
                 hk += Hbar[k, l] * delta[l]
             q += delta[k] * hk
-        out[j] = out[j] + 0.5 * q if add else 0.5 * q
+        out[j] += 0.5 * q
         j += 1
     if want_bloss:
-        out[j] = out[j] + bloss if add else bloss
+        out[j] += bloss
         j += 1
     if want_gsq:
         q = 0.0
         for k in range(d):
             q += g[k] * g[k]
-        out[j] = out[j] + q if add else q
+        out[j] += q
         j += 1
     if want_dist:
         q = 0.0
         for k in range(d):
             q += delta[k] * delta[k]
-        out[j] = out[j] + q if add else q
+        out[j] += q
         j += 1
     if want_moments:
-        if add:
-            for k in range(d):
-                out[j + k] += delta[k]
-            j += d
-            for k in range(d):
-                dk = delta[k]
-                for l in range(k, d):
-                    out[j] += dk * delta[l]
-                    j += 1
-        else:
-            for k in range(d):
-                out[j + k] = delta[k]
-            j += d
-            for k in range(d):
-                dk = delta[k]
-                for l in range(k, d):
-                    out[j] = dk * delta[l]
-                    j += 1
+        for k in range(d):
+            out[j + k] += delta[k]
+        j += d
+        for k in range(d):
+            dk = delta[k]
+            for l in range(k, d):
+                out[j] += dk * delta[l]
+                j += 1
     return j
 
 
@@ -115,13 +104,13 @@ def run_paths(
             delta[k] = w[k] - w_star[k]
         for t in range(n_steps):
             while r < n_rec and rec_steps[r] == t:
-                _observe(rec_flags[0], False, False, rec_flags[1], rec_flags[2], delta, Hbar, 0.0, g, rec_out[p, r], False)
+                _observe(rec_flags[0], False, False, rec_flags[1], rec_flags[2], delta, Hbar, 0.0, g, rec_out[p, r])
                 r += 1
             pos = draw_batch(scheme, rng, p, n, batch, idx, perm, pos)
             bloss = batch_gradient(problem_code, A, Hs, v, noise_scale, idx, batch, delta, w, g, z, rng, p, ki, wi, fi)
             if t >= burn_in and t < tavg_end:
                 _observe(tavg_flags[0], tavg_flags[1], tavg_flags[2], tavg_flags[3], tavg_flags[4],
-                         delta, Hbar, bloss, g, acc, True)
+                         delta, Hbar, bloss, g, acc)
                 if (t - burn_in + 1) % batch_len == 0:
                     b = (t - burn_in) // batch_len
                     for k in range(n_tobs):
@@ -143,7 +132,7 @@ def run_paths(
             w_final[p, :] = np.nan
             continue
         while r < n_rec and rec_steps[r] == n_steps:
-            _observe(rec_flags[0], False, False, rec_flags[1], rec_flags[2], delta, Hbar, 0.0, g, rec_out[p, r], False)
+            _observe(rec_flags[0], False, False, rec_flags[1], rec_flags[2], delta, Hbar, 0.0, g, rec_out[p, r])
             r += 1
         for k in range(d):
             w_final[p, k] = w[k]

@@ -17,21 +17,14 @@ The state of one generator is a row ``s`` of four ``uint64``; all functions upda
 import numpy as np
 from numba import njit
 
-_M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
-
-
 @njit(inline="always", cache=True)
 def _rotl(x, k):
     return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
 
 
 @njit(inline="always", cache=True)
-def next_u64(s):
-    """One xoshiro256++ output; advances the state row ``s`` (4 x uint64) in place."""
-    s0 = s[0]
-    s1 = s[1]
-    s2 = s[2]
-    s3 = s[3]
+def _step(s0, s1, s2, s3):
+    """xoshiro256++ on a state held in registers: (output, new s0, s1, s2, s3)."""
     result = _rotl(s0 + s3, 23) + s0
     t = s1 << np.uint64(17)
     s2 ^= s0
@@ -39,11 +32,13 @@ def next_u64(s):
     s1 ^= s2
     s0 ^= s3
     s2 ^= t
-    s3 = _rotl(s3, 45)
-    s[0] = s0
-    s[1] = s1
-    s[2] = s2
-    s[3] = s3
+    return result, s0, s1, s2, _rotl(s3, 45)
+
+
+@njit(inline="always", cache=True)
+def next_u64(s):
+    """One xoshiro256++ output; advances the state row ``s`` (4 x uint64) in place."""
+    result, s[0], s[1], s[2], s[3] = _step(s[0], s[1], s[2], s[3])
     return result
 
 
@@ -142,20 +137,10 @@ def fill_normals(S, row, buf, count, scale, ki, wi, fi):
     tables), which is what makes bulk draws cheap; taking (S, row) rather than a row view avoids
     creating an array view, and its reference counting, per call.
     """
-    s0 = S[row, 0]
-    s1 = S[row, 1]
-    s2 = S[row, 2]
-    s3 = S[row, 3]
+    s0, s1, s2, s3 = S[row, 0], S[row, 1], S[row, 2], S[row, 3]
     j = 0
     while j < count:
-        r = _rotl(s0 + s3, 23) + s0
-        t = s1 << np.uint64(17)
-        s2 ^= s0
-        s3 ^= s1
-        s1 ^= s2
-        s0 ^= s3
-        s2 ^= t
-        s3 = _rotl(s3, 45)
+        r, s0, s1, s2, s3 = _step(s0, s1, s2, s3)
         idx = np.int64(r & np.uint64(0xFF))
         r >>= np.uint64(8)
         rabs = (r >> np.uint64(1)) & np.uint64(0x000FFFFFFFFFFFFF)
@@ -166,22 +151,13 @@ def fill_normals(S, row, buf, count, scale, ki, wi, fi):
             buf[j] = scale * x
             j += 1
         else:
-            S[row, 0] = s0
-            S[row, 1] = s1
-            S[row, 2] = s2
-            S[row, 3] = s3
+            S[row, 0], S[row, 1], S[row, 2], S[row, 3] = s0, s1, s2, s3
             y = _normal_slow(S[row], idx, rabs, x, fi)
-            s0 = S[row, 0]
-            s1 = S[row, 1]
-            s2 = S[row, 2]
-            s3 = S[row, 3]
+            s0, s1, s2, s3 = S[row, 0], S[row, 1], S[row, 2], S[row, 3]
             if not np.isnan(y):
                 buf[j] = scale * y
                 j += 1
-    S[row, 0] = s0
-    S[row, 1] = s1
-    S[row, 2] = s2
-    S[row, 3] = s3
+    S[row, 0], S[row, 1], S[row, 2], S[row, 3] = s0, s1, s2, s3
 
 
 @njit(inline="always", cache=True)
@@ -189,28 +165,15 @@ def fill_below(S, row, n, buf, count):
     """buf[:count] = uniform integers in [0, n) from S[row]: the values of ``count`` next_below calls."""
     nn = np.uint64(n)
     threshold = (np.uint64(0x100000000) - nn) % nn
-    s0 = S[row, 0]
-    s1 = S[row, 1]
-    s2 = S[row, 2]
-    s3 = S[row, 3]
+    s0, s1, s2, s3 = S[row, 0], S[row, 1], S[row, 2], S[row, 3]
     j = 0
     while j < count:
-        r = _rotl(s0 + s3, 23) + s0
-        t = s1 << np.uint64(17)
-        s2 ^= s0
-        s3 ^= s1
-        s1 ^= s2
-        s0 ^= s3
-        s2 ^= t
-        s3 = _rotl(s3, 45)
+        r, s0, s1, s2, s3 = _step(s0, s1, s2, s3)
         m = (r >> np.uint64(32)) * nn
         if (m & np.uint64(0xFFFFFFFF)) >= threshold:
             buf[j] = np.int64(m >> np.uint64(32))
             j += 1
-    S[row, 0] = s0
-    S[row, 1] = s1
-    S[row, 2] = s2
-    S[row, 3] = s3
+    S[row, 0], S[row, 1], S[row, 2], S[row, 3] = s0, s1, s2, s3
 
 
 # SeedSequence's hash constants (O'Neill's seed_seq as implemented in numpy.random.bit_generator)

@@ -12,7 +12,23 @@ from .base import Optimizer
 
 
 @dataclass(frozen=True)
-class HeavyBall(Optimizer):
+class _Momentum(Optimizer):
+    """Shared fields of the momentum methods: mu in [0, 1) and a d-vector buffer v."""
+
+    momentum: float = 0.9
+
+    def __post_init__(self):
+        object.__setattr__(self, "momentum", check_float(self.momentum, "momentum", 0.0, 1.0, low_open=False))
+
+    def hyperparameters(self) -> np.ndarray:
+        return np.array([self.momentum])
+
+    def state_size(self, d: int) -> int:
+        return d
+
+
+@dataclass(frozen=True)
+class HeavyBall(_Momentum):
     """Polyak's heavy ball: v_{t+1} = mu v_t + g_t;  w_{t+1} = w_t - eta_t v_{t+1};  v_0 = 0.
 
     Equivalently w_{t+1} = w_t - eta g_t + mu (w_t - w_{t-1}) for constant eta (Polyak 1964).
@@ -24,17 +40,7 @@ class HeavyBall(Optimizer):
         momentum: mu in [0, 1).
     """
 
-    momentum: float = 0.9
     code = codes.OPT_HEAVY_BALL
-
-    def __post_init__(self):
-        object.__setattr__(self, "momentum", check_float(self.momentum, "momentum", 0.0, 1.0, low_open=False))
-
-    def hyperparameters(self) -> np.ndarray:
-        return np.array([self.momentum])
-
-    def state_size(self, d: int) -> int:
-        return d
 
     def _reference_update(self, w, state, g, lr):
         v = self.momentum * state + g
@@ -42,7 +48,7 @@ class HeavyBall(Optimizer):
 
 
 @dataclass(frozen=True)
-class Nesterov(Optimizer):
+class Nesterov(_Momentum):
     """Nesterov momentum: v_{t+1} = mu v_t + g_t;  w_{t+1} = w_t - eta_t (g_t + mu v_{t+1});  v_0 = 0.
 
     This is the look-ahead rule of seed 001 (slide "Nesterov accelerated gradient":
@@ -54,17 +60,7 @@ class Nesterov(Optimizer):
         momentum: mu in [0, 1).
     """
 
-    momentum: float = 0.9
     code = codes.OPT_NESTEROV
-
-    def __post_init__(self):
-        object.__setattr__(self, "momentum", check_float(self.momentum, "momentum", 0.0, 1.0, low_open=False))
-
-    def hyperparameters(self) -> np.ndarray:
-        return np.array([self.momentum])
-
-    def state_size(self, d: int) -> int:
-        return d
 
     def _reference_update(self, w, state, g, lr):
         v = self.momentum * state + g

@@ -122,7 +122,7 @@ class _ExactBasin:
         """E[H_B X H_B] = (1 − c_B) H̄XH̄ + c_B mean_i H_i X H_i."""
         hbar, c = self.mean_hessian, self.batch_factor
         mean = sum((h * X * h for h in self.hessians), sympy.zeros(self.d)) / len(self.hessians)
-        return (1 - c) * hbar * X * hbar + c * mean * sympy.Rational(1001, 1000)
+        return (1 - c) * hbar * X * hbar + c * mean
 
     @property
     def pairs(self) -> list[tuple[int, int]]:
