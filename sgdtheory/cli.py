@@ -16,14 +16,6 @@ from pathlib import Path
 from .errors import SgdTheoryError
 
 
-def _claims(ids):
-    from .claims import REGISTRY, get
-
-    if not ids:
-        return [REGISTRY[k] for k in sorted(REGISTRY)]
-    return [get(i) for i in ids]
-
-
 def cmd_list(args) -> int:
     from .claims import REGISTRY
 
@@ -34,14 +26,6 @@ def cmd_list(args) -> int:
     return 0
 
 
-def _instance(claim, config_path):
-    if config_path is None:
-        return claim.default_instance()
-    from .config import load
-
-    return claim.instance_from_config(load(config_path))
-
-
 def _fmt(x: float) -> str:
     return f"{x:.5g}"
 
@@ -50,39 +34,21 @@ def cmd_verify(args) -> int:
     from tqdm import tqdm
 
     from .claims import Settings
-    from .results import record, write_record
+    from .runner import instances, run_claim, select
     from .stats import familywise_bound
 
-    claims = _claims(args.ids)
+    claims = select(args.ids)
     out = Path(args.out)
-    instances = {}
-    for c in claims:  # validate every input before any simulation starts
-        key = c.instance_from_config
-        if key not in instances:
-            instances[key] = _instance(c, args.config)
+    insts = instances(claims, args.config)
     bar = tqdm(total=len(claims), desc="verify", unit="claim", file=sys.stderr, disable=args.no_progress)
     settings = Settings(quick=args.quick, seed=args.seed, level=args.level,
                         progress=lambda msg: bar.set_postfix_str(msg[:60], refresh=True))
     records, all_levels = [], []
     for c in claims:
         bar.set_description(f"verify {c.id}")
-        t0 = time.perf_counter()
-        inst = instances[c.instance_from_config]
-        try:
-            result = c.run(inst, settings)
-        except SgdTheoryError as exc:
-            if "diverged" not in str(exc):
-                raise
-            from .claims.base import ClaimResult
-
-            result = ClaimResult(c.id, [], {}, diverged=str(exc))
-        figures = []
-        if c.figure is not None and not args.no_figures and not result.diverged:
-            figures = c.figure(result, out / "figures")
-        rec = record(c, result, settings, time.perf_counter() - t0, figures)
-        write_record(out, rec)
+        rec = run_claim(c, insts[c.instance_from_config], settings, out, figures=not args.no_figures)
+        all_levels += rec.pop("_levels")
         records.append(rec)
-        all_levels += result.levels
         bar.update(1)
     bar.close()
 
@@ -116,8 +82,10 @@ def cmd_verify(args) -> int:
 
 
 def cmd_derive(args) -> int:
-    claim = _claims([args.id])[0]
-    print(claim.derive(_instance(claim, args.config), latex=args.latex))
+    from .runner import instances, select
+
+    claim = select([args.id])[0]
+    print(claim.derive(instances([claim], args.config)[claim.instance_from_config], latex=args.latex))
     return 0
 
 

@@ -88,7 +88,8 @@ def test_cli_verify_writes_records_and_figures(tmp_path, capsys):
 
 def test_cli_list_derive_and_errors(tmp_path, capsys):
     assert main(["list"]) == 0
-    assert all(cid in capsys.readouterr().out for cid in REGISTRY)
+    listing = capsys.readouterr().out
+    assert all(cid in listing for cid in REGISTRY)
     assert main(["derive", "B4"]) == 0
     text = capsys.readouterr().out
     assert "dL/dη at η = 0" in text

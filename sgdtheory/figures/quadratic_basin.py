@@ -34,8 +34,6 @@ def figure_b4(result, outdir) -> list[str]:
         Rh = h / etas
         m = d["fit_points"]
         bx.errorbar(etas[:m], R[:m], yerr=Rh[:m], fmt="o", color="C5", mfc="white", label="MC points used in the fit")
-        if m < len(etas):
-            bx.errorbar(etas[m:], R[m:], yerr=Rh[m:], fmt="x", color="C5", label="MC, not in fit")
         ic, sl = d["fit_intercept"], d["fit_slope"]
         xx = np.linspace(0, etas[m - 1] * 1.05, 50)
         bx.plot(xx, ic["value"] + sl["value"] * xx, color="C1", label="weighted linear fit")
@@ -45,7 +43,8 @@ def figure_b4(result, outdir) -> list[str]:
         if exact_y.size:
             bx.plot(exact_x[exact_x <= etas[m - 1] * 1.05], (exact_y / np.maximum(exact_x, 1e-300))[exact_x <= etas[m - 1] * 1.05],
                     color="C0", linestyle=":", label="exact")
-        bx.set_xlabel(r"learning rate $\eta$")
+        bx.set_xlim(-0.03 * etas[m - 1], 1.1 * etas[m - 1])
+        bx.set_xlabel(r"learning rate $\eta$ (smallest %d of the grid)" % m)
         bx.set_ylabel(r"$(L(\eta) - L(\Phi^*))/\eta$")
         bx.legend(loc="best")
         fig.suptitle("B4: quadratic-basin theorem (seed 003)", fontsize=9)

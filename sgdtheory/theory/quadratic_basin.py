@@ -271,7 +271,7 @@ class QuadraticBasin:
         mu = scipy.linalg.eigh(
             self.batch_hessian_kron_moment, self._lyapunov_kron, eigvals_only=True
         )
-        return float(1.0 / mu[-1])
+        return float(0.99999 / mu[-1])
 
     def _check_eta(self, eta) -> float:
         eta_c = self.stability_limit()
