@@ -14,7 +14,7 @@ class ConfigError(SgdTheoryError):
 def as_float_array(value, name: str, ndim: int) -> np.ndarray:
     """``value`` as a finite float64 array with ``ndim`` dimensions, or a ValueError naming ``name``."""
     try:
-        arr = np.array(value, dtype=np.float64)
+        arr = np.array(value, dtype=np.float64, order="C")
     except (TypeError, ValueError) as exc:
         raise SgdTheoryError(f"{name}: expected a numeric array, got {type(value).__name__} ({exc})") from None
     if arr.ndim != ndim:

@@ -7,6 +7,15 @@ import numpy as np
 from . import save, styled
 
 
+def _loglog(ax):
+    """Log axes without crowded minor tick labels."""
+    from matplotlib.ticker import NullFormatter
+
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
 def figure_b4(result, outdir) -> list[str]:
     """L(eta) - L(Phi*) against eta: MC with 99.9% intervals, exact curve, tangent E|g|^2/4, controls."""
     d = result.data
@@ -64,8 +73,7 @@ def figure_b3(result, outdir) -> list[str]:
         x0, y0 = etas[0], y[0]
         for p, c in ((1.0, "C1"), (0.5, "C2"), (2.0, "C3")):
             ax.plot(etas, y0 * (etas / x0) ** p, color=c, label=f"order {p:g}" + (" (claim)" if p == 1 else " (control)"))
-        ax.set_xscale("log")
-        ax.set_yscale("log")
+        _loglog(ax)
         ax.set_xlabel(r"learning rate $\eta$")
         ax.set_ylabel(r"$L(\eta) - L(\Phi^*)$")
         s = d["slope"]
@@ -77,19 +85,20 @@ def figure_b3(result, outdir) -> list[str]:
 
 
 def figure_b5(result, outdir) -> list[str]:
+    """|2L(eta/2) - L(eta) - L*| against eta (log-log): MC with 99.9% intervals, exact, leading term."""
     d = result.data
     etas = np.array(d["etas"])
     D = -np.array(d["D_mean"])
     se = np.array(d["D_se"])
-    ex = -np.array(d["D_exact"])
+    fine = np.array(d["exact_eta"])
     with styled() as plt:
-        fig, ax = plt.subplots(figsize=(4.2, 3.2))
-        ax.errorbar(etas, D, yerr=3.29 * se, fmt="o", color="C0", mfc="white", label="Monte Carlo (99.9% CI)")
-        ax.plot(etas, ex, color="C1", label="exact")
-        ax.plot(etas, -d["c2"] * etas**2, color="C2", label=r"$-c_2\eta^2$ (exact leading term)")
-        ax.plot(etas, ex[-1] * etas / etas[-1], color="C3", label="order 1 (control)")
-        ax.set_xscale("log")
-        ax.set_yscale("log")
+        fig, ax = plt.subplots(figsize=(4.4, 3.3))
+        ax.plot(fine, -np.array(d["exact_D"]), color="C0", label="exact")
+        ax.plot(fine, -d["c2"] * fine**2, color="C1", label=r"leading term $\frac{a_2}{2}\eta^2$")
+        ax.plot(fine, -d["exact_D"][-1] * fine / fine[-1], color="C3", label=r"order $\eta$ (control)")
+        lo = np.maximum(D - 3.29 * se, D * 1e-2)
+        ax.errorbar(etas, D, yerr=[D - lo, 3.29 * se], fmt="o", color="C5", mfc="white", label="Monte Carlo (99.9% CI)")
+        _loglog(ax)
         ax.set_xlabel(r"learning rate $\eta$")
         ax.set_ylabel(r"$L(\Phi^*) - [2L(\eta/2) - L(\eta)]$")
         ax.set_title("B5: error of the extrapolation to $\\eta\\to 0$")
