@@ -271,7 +271,7 @@ class QuadraticBasin:
         mu = scipy.linalg.eigh(
             self.batch_hessian_kron_moment, self._lyapunov_kron, eigvals_only=True
         )
-        return float(0.99999 / mu[-1])
+        return float(1.0 / mu[-1])
 
     def _check_eta(self, eta) -> float:
         eta_c = self.stability_limit()
@@ -381,7 +381,7 @@ class QuadraticBasin:
         a_2 = ½tr(H̄S_2) = ¼tr(E[H_B S_1 H_B]) ≥ 0, so the extrapolation underestimates
         L(Φ*). Source: 003, slide 'Analyzing Stationary Distributions' (claim B5).
         """
-        return -0.5 * self.series_coefficients(2)[1]
+        return -0.25 * self.series_coefficients(2)[1]
 
     def local_loglog_slope(self, eta):
         """d log(L(η) − L(Φ*)) / d log η, exact; → 1 as η → 0 (claim B3, linear in η).
