@@ -52,7 +52,7 @@ def figure_b4(result, outdir) -> list[str]:
         bx.set_ylim(0.97 * min(ic["low"], a), 1.02 * R[3] + Rh[3])
         bx.set_xlabel(r"learning rate $\eta$")
         bx.set_ylabel(r"$(L(\eta) - L(\Phi^*))/\eta$")
-        bx.legend(loc="best")
+        bx.legend(loc="upper left")
         fig.suptitle("B4: quadratic-basin theorem (seed 003)", fontsize=9)
         paths = save(fig, outdir, "fig_b4_quadratic_basin")
         plt.close(fig)
