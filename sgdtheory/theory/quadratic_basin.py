@@ -70,6 +70,8 @@ from typing import Callable
 import numpy as np
 import scipy.linalg
 
+from ..errors import SgdTheoryError
+
 __all__ = ["QuadraticBasin", "SAMPLINGS"]
 
 #: The two minibatch sampling schemes.
@@ -84,14 +86,14 @@ def _finite_array(value, name: str, ndim: int, shape_text: str) -> np.ndarray:
     try:
         array = np.array(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a real array of shape {shape_text}; {exc}") from exc
+        raise SgdTheoryError(f"{name} must be a real array of shape {shape_text}; {exc}") from exc
     if array.ndim != ndim or 0 in array.shape:
-        raise ValueError(
+        raise SgdTheoryError(
             f"{name} must be a non-empty {ndim}-D array of shape {shape_text}; "
             f"got shape {array.shape}"
         )
     if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must contain only finite values (no NaN or inf)")
+        raise SgdTheoryError(f"{name} must contain only finite values (no NaN or inf)")
     return array
 
 
@@ -129,43 +131,43 @@ class QuadraticBasin:
         n, d = G.shape
         H = _finite_array(self.H, "H", 3, f"(n, d, d) = ({n}, {d}, {d})")
         if H.shape != (n, d, d):
-            raise ValueError(
+            raise SgdTheoryError(
                 f"H must have shape (n, d, d) = ({n}, {d}, {d}) to match G of shape {G.shape}; "
                 f"got {H.shape}"
             )
         scale = np.max(np.abs(H))
         asymmetry = np.max(np.abs(H - H.transpose(0, 2, 1)))
         if asymmetry > _SYMMETRY_RTOL * scale:
-            raise ValueError(
+            raise SgdTheoryError(
                 f"H must hold symmetric matrices H_i = H_i^T (relative tolerance "
                 f"{_SYMMETRY_RTOL:g}); max |H_i - H_i^T| = {asymmetry:.3g}"
             )
         H = 0.5 * (H + H.transpose(0, 2, 1))
         mean_gradient = np.max(np.abs(G.mean(axis=0)))
         if mean_gradient > _MEAN_GRADIENT_RTOL * np.max(np.abs(G)):
-            raise ValueError(
+            raise SgdTheoryError(
                 f"G must have zero mean, E_i g_i = 0 (relative tolerance {_MEAN_GRADIENT_RTOL:g}); "
                 f"max |mean_i g_i| = {mean_gradient:.3g}. Recentre at the minimiser Phi* "
                 "(the point where the mean gradient vanishes), e.g. G - G.mean(axis=0)"
             )
         eigenvalues = np.linalg.eigvalsh(H.mean(axis=0))
         if eigenvalues[0] <= _SYMMETRY_RTOL * np.max(np.abs(eigenvalues)):
-            raise ValueError(
+            raise SgdTheoryError(
                 "H must have a positive definite mean Hessian mean_i H_i; its smallest "
                 f"eigenvalue is {eigenvalues[0]:.6g}"
             )
         if self.sampling not in SAMPLINGS:
-            raise ValueError(f"sampling must be one of {SAMPLINGS}; got {self.sampling!r}")
+            raise SgdTheoryError(f"sampling must be one of {SAMPLINGS}; got {self.sampling!r}")
         batch_size = self.batch_size
         if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
-            raise ValueError(f"batch_size must be an int; got {batch_size!r}")
+            raise SgdTheoryError(f"batch_size must be an int; got {batch_size!r}")
         if self.sampling == "without_replacement" and not 1 <= batch_size <= n:
-            raise ValueError(
+            raise SgdTheoryError(
                 f"batch_size must be in 1..n = 1..{n} for sampling without replacement; "
                 f"got {batch_size}"
             )
         if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1; got {batch_size}")
+            raise SgdTheoryError(f"batch_size must be >= 1; got {batch_size}")
         object.__setattr__(self, "G", _read_only(G))
         object.__setattr__(self, "H", _read_only(H))
         object.__setattr__(self, "batch_size", int(batch_size))
@@ -278,9 +280,9 @@ class QuadraticBasin:
         try:
             value = float(eta)
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"eta must be a real number in (0, eta_c); got {eta!r}") from exc
+            raise SgdTheoryError(f"eta must be a real number in (0, eta_c); got {eta!r}") from exc
         if not 0.0 < value < eta_c:
-            raise ValueError(
+            raise SgdTheoryError(
                 f"eta must lie in the open interval (0, eta_c) = (0, {eta_c:.6g}) where the "
                 f"stationary distribution exists; got {eta!r}"
             )
@@ -354,7 +356,7 @@ class QuadraticBasin:
         'Analyzing Stationary Distributions'.
         """
         if isinstance(order, bool) or not isinstance(order, numbers.Integral) or order < 1:
-            raise ValueError(f"order must be an int >= 1; got {order!r}")
+            raise SgdTheoryError(f"order must be an int >= 1; got {order!r}")
         hbar = self.mean_hessian
         S_k = scipy.linalg.solve_continuous_lyapunov(hbar, self.batch_gradient_covariance)
         coefficients = []
@@ -381,7 +383,7 @@ class QuadraticBasin:
         a_2 = ½tr(H̄S_2) = ¼tr(E[H_B S_1 H_B]) ≥ 0, so the extrapolation underestimates
         L(Φ*). Source: 003, slide 'Analyzing Stationary Distributions' (claim B5).
         """
-        return -0.25 * self.series_coefficients(2)[1]
+        return -0.5 * self.series_coefficients(2)[1]
 
     def local_loglog_slope(self, eta):
         """d log(L(η) − L(Φ*)) / d log η, exact; → 1 as η → 0 (claim B3, linear in η).
@@ -397,7 +399,7 @@ class QuadraticBasin:
     def _local_loglog_slope(self, eta) -> float:
         eta = self._check_eta(eta)
         if not np.any(self.batch_gradient_covariance):
-            raise ValueError(
+            raise SgdTheoryError(
                 "local_loglog_slope is undefined: the minibatch gradient noise c_B*Sigma is "
                 "zero (G = 0 or full-batch sampling), so L(eta) - L(Phi*) = 0 for every eta"
             )

@@ -30,6 +30,7 @@ from typing import Any
 import sympy
 from sympy.polys.matrices import DomainMatrix
 
+from ..errors import SgdTheoryError
 from .quadratic_basin import QuadraticBasin
 
 __all__ = [
@@ -54,7 +55,7 @@ class Derivation:
     def add(self, title: str, obj: Any) -> None:
         """Append a step; ``title`` must not be used yet."""
         if any(existing == title for existing, _ in self.steps):
-            raise ValueError(f"title {title!r} is already a step of this derivation")
+            raise SgdTheoryError(f"title {title!r} is already a step of this derivation")
         self.steps.append((title, obj))
 
     def __getitem__(self, title: str) -> Any:
@@ -149,9 +150,9 @@ class _ExactBasin:
 
 def _exact(basin: QuadraticBasin) -> _ExactBasin:
     if not isinstance(basin, QuadraticBasin):
-        raise ValueError(f"basin must be a QuadraticBasin; got {type(basin).__name__}")
+        raise SgdTheoryError(f"basin must be a QuadraticBasin; got {type(basin).__name__}")
     if basin.d > _MAX_SYMBOLIC_DIM:
-        raise ValueError(
+        raise SgdTheoryError(
             f"basin has d = {basin.d}; symbolic derivations support d <= {_MAX_SYMBOLIC_DIM}, "
             "use the numeric QuadraticBasin"
         )
@@ -345,7 +346,7 @@ def general_perturbative_derivation(d: int = 2) -> Derivation:
     Source: 003, slides 'A Quadratic Basin Theorem' and 'Proof: Step 2'.
     """
     if isinstance(d, bool) or not isinstance(d, int) or not 1 <= d <= 3:
-        raise ValueError(f"d must be an int in 1..3 for the symbolic derivation; got {d!r}")
+        raise SgdTheoryError(f"d must be an int in 1..3 for the symbolic derivation; got {d!r}")
     derivation = Derivation(f"Quadratic-basin theorem, symbolic d = {d}, first order in η (003)")
     pairs = [(j, k) for j in range(d) for k in range(j, d)]
 
