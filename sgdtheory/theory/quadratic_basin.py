@@ -221,7 +221,8 @@ class QuadraticBasin:
         """
         d = self.d
         hbar = self.mean_hessian
-        mean_kron = np.einsum("iab,icd->acbd", self.H, self.H).reshape(d * d, d * d) / self.n
+        Z = self.H.reshape(self.n, d * d)  # row i = vec H_i; (Z^T Z)[(a,b),(c,e)] = sum_i H_i[a,b] H_i[c,e]
+        mean_kron = (Z.T @ Z / self.n).reshape(d, d, d, d).transpose(0, 2, 1, 3).reshape(d * d, d * d)
         mean_kron_of_mean = np.kron(hbar, hbar)
         c = self.batch_factor
         return _read_only(mean_kron_of_mean + c * (mean_kron - mean_kron_of_mean))
