@@ -26,7 +26,6 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
-from scipy.linalg import solve_discrete_lyapunov
 
 from ._kernels.floor import draw_indices, draw_normals
 from ._kernels.rng import ZIG_FI, ZIG_KI, ZIG_WI, path_states
@@ -189,6 +188,8 @@ def run(scale: float = 1.0, log=print) -> dict:
                               "time-averaged batch loss (engine)": engine_res.time_average("batch_loss").value,
                               "time-averaged batch loss (numpy)": float(numpy_out[2])}
         else:
+            from scipy.linalg import solve_discrete_lyapunov
+
             S = _w2_covariance(engine_res, prob.d)
             A = np.eye(prob.d) - 0.05 * prob.H
             S_exact = solve_discrete_lyapunov(A, 0.05**2 * prob.C)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy import stats as sps
+from scipy import special
 
 from .errors import SgdTheoryError
 
@@ -57,8 +57,13 @@ class Estimate:
         return f"{self.value:.6g} [{self.low:.6g}, {self.high:.6g}] ({100 * self.level:g}%, {self.method})"
 
 
-def _t_quantile(level: float, dof: int) -> float:
-    return float(sps.t.ppf(0.5 + 0.5 * level, dof))
+def _t_quantile(level: float, dof: float) -> float:
+    """Two-sided Student-t quantile t_{(1+level)/2, dof} (scipy.special.stdtrit; scipy.stats is slow to import)."""
+    return float(special.stdtrit(dof, 0.5 + 0.5 * level))
+
+
+def _normal_quantile(level: float) -> float:
+    return float(special.ndtri(0.5 + 0.5 * level))
 
 
 def _check_level(level: float) -> float:
@@ -94,7 +99,7 @@ def difference(a: Estimate, b: Estimate, scale_a: float = 1.0, scale_b: float = 
     vb = (scale_b * b.standard_error) ** 2
     dof = (va + vb) ** 2 / (va**2 / max(a.n - 1, 1) + vb**2 / max(b.n - 1, 1)) if va + vb > 0 else 1.0
     m = scale_a * a.value - scale_b * b.value
-    h = float(sps.t.ppf(0.5 + 0.5 * level, dof)) * np.sqrt(va + vb)
+    h = _t_quantile(level, dof) * np.sqrt(va + vb)
     return Estimate(m, m - h, m + h, level, "difference of independent estimates", int(min(a.n, b.n)))
 
 
@@ -110,7 +115,7 @@ class LinearFit:
     @property
     def p_value(self) -> float:
         """Probability of a chi^2 at least this large if the linear model is right."""
-        return float(sps.chi2.sf(self.chi2, self.dof)) if self.dof > 0 else float("nan")
+        return float(special.chdtrc(self.dof, self.chi2)) if self.dof > 0 else float("nan")
 
 
 def weighted_least_squares(X, y, se, level: float = DEFAULT_LEVEL, dof_each: int | None = None):
@@ -133,7 +138,7 @@ def weighted_least_squares(X, y, se, level: float = DEFAULT_LEVEL, dof_each: int
     cov = np.linalg.inv(X.T @ (W[:, None] * X))
     beta = cov @ (X.T @ (W * y))
     chi2 = float(np.sum(W * (y - X @ beta) ** 2))
-    q = float(sps.norm.ppf(0.5 + 0.5 * level)) if dof_each is None else _t_quantile(level, dof_each)
+    q = _normal_quantile(level) if dof_each is None else _t_quantile(level, dof_each)
     n = int(y.size)
     ests = [Estimate(float(beta[k]), float(beta[k] - q * np.sqrt(cov[k, k])),
                      float(beta[k] + q * np.sqrt(cov[k, k])), level, "weighted least squares", n)
