@@ -33,7 +33,8 @@ def _reference_path(problem, lr_fn, opt, scheme, batch, n_steps, w0, state, rec_
     st = opt.init_state(d)
     perm = list(range(n))
     pos = n + 1
-    recs, sums, acc = {}, [], np.zeros(2)
+    iu = np.triu_indices(d)
+    recs, sums, acc = {}, [], np.zeros(2 + d + len(iu[0]))
     for t in range(n_steps + 1):
         delta = w - kp.w_star
         if t in rec_steps:
@@ -61,7 +62,7 @@ def _reference_path(problem, lr_fn, opt, scheme, batch, n_steps, w0, state, rec_
             pos += batch
         g, bloss = reference_batch_gradient(problem, w, idx, xi)
         if t >= burn_in:
-            acc += [0.5 * delta @ kp.Hbar @ delta, g @ g]
+            acc += np.concatenate([[0.5 * delta @ kp.Hbar @ delta, g @ g], delta, np.outer(delta, delta)[iu]])
             if (t - burn_in + 1) % batch_len == 0:
                 sums.append(acc.copy())
                 acc[:] = 0
@@ -85,7 +86,7 @@ def test_engine_matches_reference(kind, opt, scheme, batch):
     n_steps, n_paths, burn_in, n_batches = 40, 3, 10, 5
     w0 = np.linspace(-1, 1, problem.d)
     res = simulate(problem, sched, optimizer=opt, sampler=Sampler(batch, scheme), n_steps=n_steps, n_paths=n_paths,
-                   seed=5, w0=w0, record_steps=[0, 7, 40], time_average=("excess_loss", "grad_sq"),
+                   seed=5, w0=w0, record_steps=[0, 7, 40], time_average=("excess_loss", "grad_sq", "moments"),
                    burn_in=burn_in, n_batches=n_batches)
     states = path_states(np.random.SeedSequence(5), 0, n_paths)
     for p in range(n_paths):

@@ -58,9 +58,10 @@ def _observe(want_excess, want_bloss, want_gsq, want_dist, want_moments, delta, 
         j += d
         for k in range(d):
             dk = delta[k]
+            row = j + k * d - (k * (k - 1)) // 2 - k  # offset of (k, k) in the packed upper triangle
             for l in range(k, d):
-                out[j] += dk * delta[l]
-                j += 1
+                out[row + l] += dk * delta[l]
+        j += (d * (d + 1)) // 2
     return j
 
 
@@ -97,6 +98,10 @@ def run_paths(
         idx = np.empty(max(batch, 1), dtype=np.int64)
         perm = np.arange(max(n, 1))
         acc = np.zeros(max(n_tobs, 1))
+        # second moments of the time averages: a full d x d sum (contiguous rows, vectorisable),
+        # packed into the upper triangle of ``acc`` when a batch is flushed
+        mom = np.zeros((d, d))
+        n_head = n_tobs - ((d * (d + 1)) // 2 if tavg_flags[4] else 0)
         pos = n + 1
         r = 0
         diverged_at[p] = -1
@@ -109,10 +114,23 @@ def run_paths(
             pos = draw_batch(scheme, rng, p, n, batch, idx, perm, pos)
             bloss = batch_gradient(problem_code, A, Hs, v, noise_scale, idx, batch, delta, w, g, z, rng, p, ki, wi, fi)
             if t >= burn_in and t < tavg_end:
-                _observe(tavg_flags[0], tavg_flags[1], tavg_flags[2], tavg_flags[3], tavg_flags[4],
+                _observe(tavg_flags[0], tavg_flags[1], tavg_flags[2], tavg_flags[3], False,
                          delta, Hbar, bloss, g, acc)
+                if tavg_flags[4]:
+                    for k in range(d):
+                        acc[n_head - d + k] += delta[k]
+                        dk = delta[k]
+                        for l in range(d):
+                            mom[k, l] += dk * delta[l]
                 if (t - burn_in + 1) % batch_len == 0:
                     b = (t - burn_in) // batch_len
+                    if tavg_flags[4]:
+                        jj = n_head
+                        for k in range(d):
+                            for l in range(k, d):
+                                acc[jj] = mom[k, l]
+                                mom[k, l] = 0.0
+                                jj += 1
                     for k in range(n_tobs):
                         tavg_out[p, b, k] = acc[k]
                         acc[k] = 0.0
