@@ -7,13 +7,14 @@ import numpy as np
 from . import save, styled
 
 
-def _loglog(ax):
-    """Log axes without crowded minor tick labels."""
+def _loglog(ax, xticks):
+    """Log axes labelled at the measured learning rates (no crowded minor tick labels)."""
     from matplotlib.ticker import NullFormatter
 
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xticks(xticks, [f"{x:.3g}" for x in xticks])
 
 
 def figure_b4(result, outdir) -> list[str]:
@@ -70,7 +71,7 @@ def figure_b3(result, outdir) -> list[str]:
         x0, y0 = etas[0], y[0]
         for p, c in ((1.0, "C1"), (0.5, "C2"), (2.0, "C3")):
             ax.plot(etas, y0 * (etas / x0) ** p, color=c, label=f"order {p:g}" + (" (claim)" if p == 1 else " (control)"))
-        _loglog(ax)
+        _loglog(ax, etas)
         ax.set_xlabel(r"learning rate $\eta$")
         ax.set_ylabel(r"$L(\eta) - L(\Phi^*)$")
         s = d["slope"]
@@ -95,7 +96,7 @@ def figure_b5(result, outdir) -> list[str]:
         ax.plot(fine, -d["exact_D"][-1] * fine / fine[-1], color="C3", label=r"order $\eta$ (control)")
         lo = np.maximum(D - 3.29 * se, D * 1e-2)
         ax.errorbar(etas, D, yerr=[D - lo, 3.29 * se], fmt="o", color="C5", mfc="white", label="Monte Carlo (99.9% CI)")
-        _loglog(ax)
+        _loglog(ax, etas)
         ax.set_xlabel(r"learning rate $\eta$")
         ax.set_ylabel(r"$L(\Phi^*) - [2L(\eta/2) - L(\eta)]$")
         ax.set_title("B5: error of the extrapolation to $\\eta\\to 0$")
