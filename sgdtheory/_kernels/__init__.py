@@ -15,10 +15,10 @@ import os
 from pathlib import Path
 
 
-def _drop_stale_cache() -> None:
+def _drop_stale_cache(here: Path = Path(__file__).resolve().parent) -> None:
+    """Remove Numba cache files in ``here/__pycache__`` unless they were built from these sources."""
     if os.environ.get("NUMBA_CACHE_DIR") or os.environ.get("NUMBA_DISABLE_JIT") == "1":
         return  # a custom cache location is the user's to manage
-    here = Path(__file__).resolve().parent
     digest = hashlib.sha256()
     for src in sorted(here.glob("*.py")):
         digest.update(src.name.encode())
