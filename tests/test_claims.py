@@ -3,7 +3,6 @@ on the default instance and on a user instance from a config file."""
 
 import json
 
-import numpy as np
 import pytest
 
 from sgdtheory.claims import REGISTRY, Settings

@@ -2,7 +2,8 @@
 
 Each family lives in its own module and registers its claims on import:
 
-* ``quadratic_basin`` -- B3, B4, B5 and errata E3, E4 (seed 003, the quadratic-basin theorem).
+* ``quadratic_basin`` -- B3, B4, B5 and errata E3, E4 (seed 003, the quadratic-basin theorem);
+  their instance, config format and learning-rate sweep are in ``basin_sweep``.
 """
 
 from . import quadratic_basin  # noqa: F401  (registers B3, B4, B5, E3, E4)
