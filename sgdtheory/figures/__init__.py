@@ -37,3 +37,19 @@ def save(fig, outdir, stem: str) -> list[str]:
         os.replace(tmp, final)
         paths.append(str(final))
     return paths
+
+
+@contextmanager
+def new_figure(outdir, stem: str, ncols: int = 1, figsize=(4.4, 3.3)):
+    """``with new_figure(outdir, stem) as (fig, ax, paths): ...`` draws, then saves PNG + PDF.
+
+    ``paths`` is filled with the two saved paths when the block ends; the figure is closed.
+    """
+    with styled() as plt:
+        fig, ax = plt.subplots(1, ncols, figsize=figsize)
+        paths: list[str] = []
+        try:
+            yield fig, ax, paths
+            paths.extend(save(fig, outdir, stem))
+        finally:
+            plt.close(fig)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import save, styled
+from . import new_figure
 
 
 def _loglog(ax, xticks):
@@ -27,8 +27,7 @@ def figure_b4(result, outdir) -> list[str]:
     g2 = d["mean_sq_grad_batch"]
     exact_x = np.array(d.get("exact_eta", etas))
     exact_y = np.array(d.get("exact_excess", []))
-    with styled() as plt:
-        fig, (ax, bx) = plt.subplots(1, 2, figsize=(7.2, 3.2))
+    with new_figure(outdir, "fig_b4_quadratic_basin", ncols=2, figsize=(7.2, 3.2)) as (fig, (ax, bx), paths):
         x = np.linspace(0, etas.max() * 1.05, 200)
         if exact_y.size:
             ax.plot(exact_x, exact_y, label="exact (stationary 2nd-moment eq.)")
@@ -55,8 +54,6 @@ def figure_b4(result, outdir) -> list[str]:
         bx.set_ylabel(r"$(L(\eta) - L(\Phi^*))/\eta$")
         bx.legend(loc="upper left")
         fig.suptitle("B4: quadratic-basin theorem (seed 003)", fontsize=9)
-        paths = save(fig, outdir, "fig_b4_quadratic_basin")
-        plt.close(fig)
     return paths
 
 
@@ -65,8 +62,7 @@ def figure_b3(result, outdir) -> list[str]:
     etas = np.array(d["etas"])
     y = np.array(d["excess_mean"])
     se = np.array(d["excess_se"])
-    with styled() as plt:
-        fig, ax = plt.subplots(figsize=(4.2, 3.2))
+    with new_figure(outdir, "fig_b3_temperature", figsize=(4.2, 3.2)) as (fig, ax, paths):
         ax.errorbar(etas, y, yerr=3.29 * se, fmt="o", color="C0", mfc="white", label="SGD Monte Carlo (99.9% CI)")
         x0, y0 = etas[0], y[0]
         for p, c in ((1.0, "C1"), (0.5, "C2"), (2.0, "C3")):
@@ -77,8 +73,6 @@ def figure_b3(result, outdir) -> list[str]:
         s = d["slope"]
         ax.set_title(f"B3: fitted order {s['value']:.3f} [{s['low']:.3f}, {s['high']:.3f}]")
         ax.legend()
-        paths = save(fig, outdir, "fig_b3_temperature")
-        plt.close(fig)
     return paths
 
 
@@ -89,8 +83,7 @@ def figure_b5(result, outdir) -> list[str]:
     D = -np.array(d["D_mean"])
     se = np.array(d["D_se"])
     fine = np.array(d["exact_eta"])
-    with styled() as plt:
-        fig, ax = plt.subplots(figsize=(4.4, 3.3))
+    with new_figure(outdir, "fig_b5_extrapolation", figsize=(4.4, 3.3)) as (fig, ax, paths):
         ax.plot(fine, -np.array(d["exact_D"]), color="C0", label="exact")
         ax.plot(fine, -d["c2"] * fine**2, color="C1", label=r"leading term $\frac{a_2}{2}\eta^2$")
         ax.plot(fine, -d["exact_D"][-1] * fine / fine[-1], color="C3", label=r"order $\eta$ (control)")
@@ -101,15 +94,12 @@ def figure_b5(result, outdir) -> list[str]:
         ax.set_ylabel(r"$L(\Phi^*) - [2L(\eta/2) - L(\eta)]$")
         ax.set_title("B5: error of the extrapolation to $\\eta\\to 0$")
         ax.legend()
-        paths = save(fig, outdir, "fig_b5_extrapolation")
-        plt.close(fig)
     return paths
 
 
 def figure_e3(result, outdir) -> list[str]:
     d = result.data
-    with styled() as plt:
-        fig, ax = plt.subplots(figsize=(4.2, 2.8))
+    with new_figure(outdir, "fig_e3_extrapolation_sign", figsize=(4.2, 2.8)) as (fig, ax, paths):
         labels = [r"slide: $L(\eta)-2L(\eta/2)$", r"corrected: $2L(\eta/2)-L(\eta)$", r"$L(\eta)$"]
         vals = [d["printed"], d["corrected"]]
         for i, v in enumerate(vals):
@@ -120,8 +110,6 @@ def figure_e3(result, outdir) -> list[str]:
         ax.set_xlabel("estimate of $L(\\Phi^*)$ at $\\eta$ = %.3g" % d["eta"])
         ax.set_title("E3: the slide's extrapolation has the wrong sign")
         ax.legend()
-        paths = save(fig, outdir, "fig_e3_extrapolation_sign")
-        plt.close(fig)
     return paths
 
 
@@ -129,8 +117,7 @@ def figure_e4(result, outdir) -> list[str]:
     d = result.data
     etas = np.array(d["etas"])
     y = np.array(d["excess_mean"])
-    with styled() as plt:
-        fig, ax = plt.subplots(figsize=(4.2, 3.2))
+    with new_figure(outdir, "fig_e4_quarter", figsize=(4.2, 3.2)) as (fig, ax, paths):
         x = np.linspace(0, etas.max(), 100)
         ax.plot(x, d["corrected_slope"] * x, color="C1", label=r"corrected $\frac{\eta}{4}E\|g\|^2$")
         ax.plot(x, d["printed_slope"] * x, color="C3", label=r"printed $\eta\,E\|g\|^2$")
@@ -140,8 +127,6 @@ def figure_e4(result, outdir) -> list[str]:
         ax.set_ylabel(r"$L(\eta) - L(\Phi^*)$")
         ax.set_title("E4: the slide drops the factor 1/4")
         ax.legend()
-        paths = save(fig, outdir, "fig_e4_quarter")
-        plt.close(fig)
     return paths
 
 
