@@ -163,6 +163,15 @@ def loglog_slope(x, y, se, level: float = DEFAULT_LEVEL, dof_each: int | None = 
     return weighted_linear_fit(np.log(x), np.log(y), np.asarray(se) / y, level, dof_each)
 
 
+def exact(value: float, method: str, abs_tol: float = 0.0) -> Estimate:
+    """A value computed exactly (SymPy, enumeration): a zero-width interval up to rounding.
+
+    The interval is value +- max(1e-10 |value|, abs_tol); its level is 1 (no sampling error).
+    """
+    tol = max(1e-10 * abs(value), abs_tol)
+    return Estimate(float(value), float(value) - tol, float(value) + tol, 1.0, method, 0)
+
+
 def decide(prediction: float, estimate: Estimate, resolution: float) -> str:
     """Verdict of one check: verified / rejected / inconclusive (see the module docstring)."""
     if not estimate.contains(prediction):

@@ -117,3 +117,25 @@ def test_records_are_written_atomically(tmp_path, monkeypatch):
         atomic_write_text(target, '{"new": true}\n')
     assert target.read_text() == '{"old": true}\n'
     assert [p.name for p in tmp_path.iterdir()] == ["B4.json"]
+
+
+def test_gradient_noise_claims_on_a_user_config(tmp_path):
+    out = tmp_path / "out"
+    code = main(["verify", "A1", "--quick", "--config", "experiments/configs/gradient_noise.toml",
+                 "--out", str(out), "--no-progress", "--no-figures"])
+    rec = json.loads((out / "A1.json").read_text())
+    assert rec["parameters"]["batch_sizes"] == [1, 3, 7] and rec["parameters"]["n"] == 9
+    assert code == 0, [(c["name"], c["verdict"], c["expected"]) for c in rec["checks"]]
+    code = main(["verify", "A2", "--quick", "--config", "experiments/configs/one_dimensional.toml",
+                 "--out", str(out), "--no-progress", "--no-figures"])
+    rec = json.loads((out / "A2.json").read_text())
+    assert rec["parameters"]["n"] == 7
+    assert code == 0, [(c["name"], c["verdict"], c["expected"]) for c in rec["checks"]]
+
+
+def test_gradient_noise_bad_inputs(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[problem]\nX = [[1.0], [2.0]]\ny = [1.0, 0.0]\n[experiment]\nbatch_sizes = [1, 5]\n")
+    assert main(["verify", "A1", "--quick", "--config", str(bad)]) == 2
+    bad.write_text("[problem]\nX = [[1.0], [2.0]]\ny = [1.0, 0.0]\n")
+    assert main(["verify", "A2", "--quick", "--config", str(bad)]) == 2

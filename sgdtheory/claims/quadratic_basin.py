@@ -23,18 +23,13 @@ import numpy as np
 import sympy
 
 from ..errors import SgdTheoryError
-from ..stats import (Estimate, difference, loglog_slope, replica_interval, weighted_least_squares,
+from ..stats import (Estimate, difference, exact, loglog_slope, replica_interval, weighted_least_squares,
                      weighted_linear_fit)
 from .basin_sweep import (RATE_FRACTIONS, BasinInstance, Sweep, default_instance,  # noqa: F401
                           instance_from_config, run_sweep)
 from .base import AS_PRINTED, CLAIM, NEGATIVE_CONTROL, Check, Claim, ClaimResult, Settings, register
 
 SOURCE = "003 (McAllester, TTIC 31230 SGD), slides 'A Quadratic Basin Theorem' to 'Proof Step 2'"
-
-def _exact_estimate(value: float, method: str) -> Estimate:
-    tol = 1e-10 * max(abs(value), 1e-300)
-    return Estimate(float(value), float(value) - tol, float(value) + tol, 1.0, method, 0)
-
 
 def _symbolic_slope(inst: BasinInstance) -> tuple[float, str]:
     """dL/deta at 0 from SymPy (d <= 3: exact rational L(eta), then diff + limit), else exact series."""
@@ -246,10 +241,10 @@ def run_e3(inst: BasinInstance, settings: Settings) -> ClaimResult:
     vals = {L_eta: L_star + float(inst.basin.excess_loss(eta)), L_half: L_star + float(inst.basin.excess_loss(eta / 2))}
     checks = [
         Check("printed algebra: L(eta)-2(L(eta)-L(eta/2)) - (L(eta)-2L(eta/2)) = 0", AS_PRINTED, 0.0,
-              _exact_estimate(float(printed_gap.subs(vals)), f"SymPy: gap = {printed_gap}"), 0.0,
+              exact(float(printed_gap.subs(vals)), f"SymPy: gap = {printed_gap}"), 0.0,
               "exact L values at eta and eta/2"),
         Check("corrected algebra: L(eta)-2(L(eta)-L(eta/2)) - (2L(eta/2)-L(eta)) = 0", CLAIM, 0.0,
-              _exact_estimate(float(corrected_gap.subs(vals)), f"SymPy: gap = {corrected_gap}"), 1e-9, ""),
+              exact(float(corrected_gap.subs(vals)), f"SymPy: gap = {corrected_gap}"), 1e-9, ""),
     ]
     printed = difference(sweep.excess_estimate(k, lv), sweep.excess_estimate(jh, lv), 1.0, 2.0)
     shift = -L_star  # L(eta) - 2L(eta/2) = (e(eta) - 2e(eta/2)) - L*
@@ -275,7 +270,7 @@ def run_e4(inst: BasinInstance, settings: Settings) -> ClaimResult:
     noise = 4.0 * inst.basin.slope_at_zero()
     res = 0.05 * a_sym
     intercept, design, bias = _slope_fit(inst, sweep, settings.level)
-    exact_a1 = _exact_estimate(a_sym, how)
+    exact_a1 = exact(a_sym, how)
     checks = [
         Check("printed: first-order coefficient of L(eta) is E|g_B|^2 (symbolic)", AS_PRINTED, noise, exact_a1, 0.0, ""),
         Check("corrected: first-order coefficient is E|g_B|^2/4 (symbolic)", CLAIM, noise / 4, exact_a1, 1e-9 * noise, ""),

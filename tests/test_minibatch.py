@@ -1,0 +1,58 @@
+"""Minibatch-gradient moments: the c_B formulas against enumeration, and the sampling kernel
+against a plain-Python reference on the same random streams."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from reference_rng import Xoshiro
+from sgdtheory._kernels.rng import path_states
+from sgdtheory.gradient_noise import sample_gradients
+from sgdtheory.problems import LinearRegression
+from sgdtheory.sampling import Sampler
+from sgdtheory.theory.minibatch import batch_factor, derive_batch_factor, enumerate_batch_moments
+
+
+@given(st.integers(2, 7), st.integers(1, 3), st.data())
+def test_enumeration_equals_c_B_sigma(n, d, data):
+    G = data.draw(arrays(np.float64, (n, d), elements=st.floats(-3, 3, allow_subnormal=False)))
+    Sigma = np.cov(G.T, bias=True).reshape(d, d)
+    for scheme in ("with_replacement", "without_replacement"):
+        B = data.draw(st.integers(1, n if scheme == "without_replacement" else 4))
+        mean, cov, _ = enumerate_batch_moments(G, B, scheme)
+        np.testing.assert_allclose(mean, G.mean(axis=0), atol=1e-12)
+        np.testing.assert_allclose(cov, batch_factor(n, B, scheme) * Sigma, atol=1e-12)
+    # the with-replacement formula is wrong without replacement whenever 1 < B and Sigma != 0
+    if n > 2 and np.trace(Sigma) > 1e-6:
+        _, cov, _ = enumerate_batch_moments(G, n - 1, "without_replacement")
+        assert not np.allclose(np.trace(cov), np.trace(Sigma) / (n - 1))
+
+
+def test_symbolic_batch_factor():
+    assert derive_batch_factor()["c_B - (n - B)/(B (n - 1))"] == 0
+
+
+def test_sampling_kernel_matches_reference():
+    rng = np.random.default_rng(3)
+    p = LinearRegression(rng.standard_normal((5, 2)), rng.standard_normal(5))
+    w = np.array([0.2, -0.1])
+    res = sample_gradients(p, w, Sampler(3), n_draws=7, n_paths=2, seed=4)
+    G = p.gradients(w)
+    states = path_states(np.random.SeedSequence(4), 0, 2)
+    for k in range(2):
+        ref = Xoshiro(states[k])
+        dev = np.array([G[[ref.below(5) for _ in range(3)]].mean(axis=0) - G.mean(axis=0) for _ in range(7)])
+        np.testing.assert_allclose(res.first[k], dev.sum(axis=0), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(res.second[k], dev.T @ dev, rtol=1e-10, atol=1e-12)
+
+
+def test_bad_inputs():
+    p = LinearRegression(np.eye(3), np.ones(3))
+    with pytest.raises(ValueError, match=r"batch_size = 4 is larger than the data set"):
+        sample_gradients(p, np.zeros(3), Sampler(4, "without_replacement"), n_draws=2, n_paths=2)
+    with pytest.raises(ValueError, match=r"w: expected shape \(3,\)"):
+        sample_gradients(p, np.zeros(2), Sampler(1), n_draws=2, n_paths=2)
+    with pytest.raises(ValueError, match="exceed the enumeration limit"):
+        enumerate_batch_moments(np.ones((40, 1)), 5, "with_replacement")
