@@ -23,7 +23,7 @@ from ._kernels import codes
 from ._kernels.engine import run_paths
 from ._kernels.rng import ZIG_FI, ZIG_KI, ZIG_WI, path_states
 from .errors import SgdTheoryError, as_float_array, check_int
-from .optimizers import SGD, HeavyBall, Nesterov, Optimizer
+from .optimizers import SGD, HeavyBall, Nesterov, Optimizer, PreconditionedSGD
 from .problems import GaussianNoiseQuadratic, LinearRegression, Problem, QuadraticFiniteSum
 from .sampling import Sampler
 from .schedules import Constant, Power
@@ -79,6 +79,11 @@ def stability_limit(problem: Problem, optimizer: Optimizer, sampler: Sampler) ->
         quad = problem.as_quadratic() if isinstance(problem, LinearRegression) else problem.at_minimum()
         basin = QuadraticBasin(quad.g, quad.H, batch_size=sampler.validate_for(problem.n), sampling=sampler.scheme)
         return float(basin.stability_limit()), "mean-square stability of the exact second-moment recursion"
+    if isinstance(optimizer, PreconditionedSGD):
+        mu = np.linalg.eigvals(optimizer.F @ problem.mean_hessian)
+        if np.any(mu.real <= 0):
+            return 0.0, "no learning rate is stable: F Hbar has an eigenvalue with non-positive real part"
+        return float(np.min(2 * mu.real / np.abs(mu) ** 2)), "stability of I - eta F Hbar (mean iterate)"
     if isinstance(optimizer, HeavyBall):
         return 2.0 * (1.0 + optimizer.momentum) / lam, "heavy-ball stability on the mean Hessian"
     if isinstance(optimizer, Nesterov):
@@ -225,6 +230,7 @@ def simulate(
     n_paths = check_int(n_paths, "n_paths", 1)
     first_path = check_int(first_path, "first_path", 0)
     batch = sampler.validate_for(problem.n)
+    optimizer.validate_for(problem.d)
     if isinstance(problem, GaussianNoiseQuadratic) and sampler.scheme not in ("with_replacement", "full"):
         raise SgdTheoryError("sampling: a GaussianNoiseQuadratic draws fresh noise each step; use with_replacement")
     if check_stability:

@@ -179,6 +179,14 @@ def decide(prediction: float, estimate: Estimate, resolution: float) -> str:
     return VERIFIED if estimate.half_width <= resolution else INCONCLUSIVE
 
 
+def decide_upper_bound(bound: float, estimate: Estimate) -> str:
+    """Verdict of "the quantity is at most ``bound``": verified when the whole interval lies below
+    it, rejected when the whole interval lies above it, inconclusive otherwise."""
+    if estimate.high <= bound:
+        return VERIFIED
+    return REJECTED if estimate.low > bound else INCONCLUSIVE
+
+
 def familywise_bound(levels) -> float:
     """Bonferroni bound on the probability that any true prediction falls outside its interval."""
     return float(min(1.0, sum(1.0 - lv for lv in levels)))

@@ -8,7 +8,7 @@ import pytest
 from sgdtheory.claims.quadratic_basin import BasinInstance, instance_from_config
 from sgdtheory.config import load
 from sgdtheory.errors import ConfigError, SgdTheoryError
-from sgdtheory.optimizers import HeavyBall, from_name
+from sgdtheory.optimizers import HeavyBall, PreconditionedSGD, from_name
 from sgdtheory.problems import GaussianNoiseQuadratic, LinearRegression, QuadraticFiniteSum
 from sgdtheory.sampling import Sampler
 from sgdtheory.schedules import Power
@@ -35,6 +35,7 @@ OK = QuadraticFiniteSum(G, H)
     (lambda: Power(-1.0), r"c = -1 is out of range"),
     (lambda: from_name("adamw"), "optimizer: unknown name 'adamw'"),
     (lambda: replica_interval([1.0]), "samples: need at least 2"),
+    (lambda: PreconditionedSGD(np.ones((2, 3))), r"F: expected a square matrix"),
 ])
 def test_constructor_errors(make, match):
     with pytest.raises(SgdTheoryError, match=match):
@@ -52,6 +53,8 @@ def test_constructor_errors(make, match):
     (dict(record=("grad_sq",)), "record: unknown observable 'grad_sq'"),
     (dict(w0=[1.0, 2.0, 3.0]), r"w0: expected shape \(2,\)"),
     (dict(seed=-1), r"seed = -1 is out of range"),
+    (dict(optimizer=PreconditionedSGD(np.eye(3))), r"F: expected shape \(2, 2\) to match the problem"),
+    (dict(optimizer=PreconditionedSGD(np.diag([1.0, -1.0]))), r"no learning rate is stable"),
     (dict(time_average=("excess_loss",), burn_in=99, n_batches=5), r"n_batches = 5 is out of range: valid range is \[2, 1\]"),
 ])
 def test_simulate_errors(kwargs, match):

@@ -139,3 +139,12 @@ def test_gradient_noise_bad_inputs(tmp_path):
     assert main(["verify", "A1", "--quick", "--config", str(bad)]) == 2
     bad.write_text("[problem]\nX = [[1.0], [2.0]]\ny = [1.0, 0.0]\n")
     assert main(["verify", "A2", "--quick", "--config", str(bad)]) == 2
+
+
+def test_preconditioned_claim_on_a_user_config(tmp_path):
+    out = tmp_path / "out"
+    code = main(["verify", "A4", "--quick", "--config", "experiments/configs/preconditioned.toml",
+                 "--out", str(out), "--no-progress", "--no-figures"])
+    rec = json.loads((out / "A4.json").read_text())
+    assert rec["parameters"]["F_pd"] == [[0.8, 0.4], [-0.3, 1.2]]
+    assert code == 0, [(c["name"], c["verdict"], c["expected"]) for c in rec["checks"]]

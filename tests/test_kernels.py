@@ -97,6 +97,21 @@ def test_optimizer_step_bitwise(opt, data):
         assert np.array_equal(state_k, state_ref)
 
 
+@given(data=st.data())
+def test_preconditioned_step_bitwise(data):
+    from sgdtheory.optimizers import PreconditionedSGD
+
+    d = data.draw(st.integers(1, 5))
+    opt = PreconditionedSGD(data.draw(arrays(np.float64, (d, d), elements=finite)))
+    w = data.draw(arrays(np.float64, (d,), elements=finite))
+    g = data.draw(arrays(np.float64, (d,), elements=finite))
+    lr = data.draw(st.floats(1e-4, 1.0))
+    w_ref, _ = opt.reference_step(w, np.zeros(0), g, lr)
+    w_k = w.copy()
+    optimizer_step(opt.code, opt.hyperparameters(), lr, w_k, np.zeros(1), g)
+    assert np.array_equal(w_k, w_ref)
+
+
 def test_reference_step_does_not_modify_inputs():
     w, v, g = np.ones(3), np.ones(3), np.ones(3)
     HeavyBall(0.5).reference_step(w, v, g, 0.1)

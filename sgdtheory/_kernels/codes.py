@@ -22,6 +22,7 @@ SAMPLING_FULL = 4  # the full batch (gradient descent)
 OPT_SGD = 0
 OPT_HEAVY_BALL = 1
 OPT_NESTEROV = 2
+OPT_PRECONDITIONED = 3  # w <- w - lr F g, F (d x d) row-major in hp
 
 # learning-rate schedules (sgdtheory.schedules)
 SCHEDULE_CONSTANT = 0

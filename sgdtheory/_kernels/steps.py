@@ -11,6 +11,7 @@ from numba import njit
 from .codes import (
     OPT_HEAVY_BALL,
     OPT_NESTEROV,
+    OPT_PRECONDITIONED,
     OPT_SGD,
     PROBLEM_LINREG,
     PROBLEM_QUADRATIC,
@@ -155,6 +156,7 @@ def optimizer_step(code, hp, lr, w, state, g):
 
     SGD: w <- w - lr g.  heavy ball (hp[0] = mu): v <- mu v + g; w <- w - lr v.
     Nesterov (hp[0] = mu): v <- mu v + g; w <- w - lr (g + mu v).
+    preconditioned (hp = F row-major, d x d): w_k <- w_k - lr (sum_l F_kl g_l), summed in order l = 0..d-1.
     """
     d = w.shape[0]
     if code == OPT_SGD:
@@ -170,4 +172,10 @@ def optimizer_step(code, hp, lr, w, state, g):
         for k in range(d):
             state[k] = mu * state[k] + g[k]
             w[k] -= lr * (g[k] + mu * state[k])
+    elif code == OPT_PRECONDITIONED:
+        for k in range(d):
+            s = 0.0
+            for l in range(d):
+                s += hp[k * d + l] * g[l]
+            w[k] -= lr * s
 

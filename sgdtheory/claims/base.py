@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..stats import DIVERGED, INCONCLUSIVE, REJECTED, VERIFIED, Estimate, decide
+from ..stats import DIVERGED, INCONCLUSIVE, REJECTED, VERIFIED, Estimate, decide, decide_upper_bound
 
 CLAIM = "claim"
 NEGATIVE_CONTROL = "negative control"
@@ -40,6 +40,7 @@ class Check:
     estimate: Estimate
     resolution: float
     note: str = ""
+    bound: bool = False  # True: the prediction is an upper bound, not a value
 
     @property
     def expected(self) -> str:
@@ -47,6 +48,8 @@ class Check:
 
     @property
     def verdict(self) -> str:
+        if self.bound:
+            return decide_upper_bound(self.prediction, self.estimate)
         return decide(self.prediction, self.estimate, self.resolution)
 
     @property
@@ -57,7 +60,8 @@ class Check:
         return {
             "name": self.name, "role": self.role, "prediction": float(self.prediction),
             "estimate": self.estimate.to_dict(), "half_width": float(self.estimate.half_width),
-            "resolution": float(self.resolution), "verdict": self.verdict, "expected": self.expected,
+            "resolution": float(self.resolution), "bound": self.bound, "verdict": self.verdict,
+            "expected": self.expected,
             "note": self.note,
         }
 

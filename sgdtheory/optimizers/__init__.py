@@ -14,9 +14,10 @@ AdaGrad, RMSProp, Adam, AMSGrad and SAM (a wrapper needing a second gradient) sl
 
 from .base import Optimizer
 from .momentum import HeavyBall, Nesterov
+from .preconditioned import PreconditionedSGD
 from .sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "HeavyBall", "Nesterov", "from_name"]
+__all__ = ["Optimizer", "SGD", "HeavyBall", "Nesterov", "PreconditionedSGD", "from_name"]
 
 
 def from_name(name: str, **hyper) -> Optimizer:

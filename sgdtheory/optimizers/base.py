@@ -20,6 +20,9 @@ class Optimizer:
     def state_size(self, d: int) -> int:
         return 0
 
+    def validate_for(self, d: int) -> None:
+        """Raise a ValueError naming the hyperparameter if it does not fit dimension d."""
+
     def init_state(self, d: int) -> np.ndarray:
         return np.zeros(self.state_size(d))
 

@@ -1,0 +1,57 @@
+"""Preconditioned ("second-order") SGD."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._kernels import codes
+from ..errors import SgdTheoryError, as_float_array
+from .base import Optimizer
+
+
+@dataclass(frozen=True, eq=False)
+class PreconditionedSGD(Optimizer):
+    """w_{t+1} = w_t - eta_t F g_t with a fixed d x d preconditioner F.
+
+    Source: seed 000 (Huszar), "Note on second-order SGD": if F is positive definite the expected
+    step -eta F grad L is a descent direction (grad L . F grad L > 0) and the convergence argument
+    of plain SGD goes through; natural gradient descent is the example.  F need not be symmetric;
+    an indefinite F is CLAIMS A4's negative control.  The product F g is summed in the order
+    l = 0..d-1 in both the kernel and the reference, so the two agree bit for bit.
+
+    Args:
+        F: (d, d) finite matrix.
+    """
+
+    F: np.ndarray = None
+    code = codes.OPT_PRECONDITIONED
+
+    def __post_init__(self):
+        F = as_float_array(self.F, "F", 2)
+        if F.shape[0] != F.shape[1]:
+            raise SgdTheoryError(f"F: expected a square matrix, got shape {F.shape}")
+        object.__setattr__(self, "F", F)
+
+    def hyperparameters(self) -> np.ndarray:
+        return self.F.reshape(-1).copy()
+
+    def validate_for(self, d: int) -> None:
+        if self.F.shape != (d, d):
+            raise SgdTheoryError(f"F: expected shape ({d}, {d}) to match the problem, got {self.F.shape}")
+
+    @property
+    def is_positive_definite(self) -> bool:
+        """x.F x > 0 for all x != 0, i.e. the symmetric part of F is positive definite."""
+        return bool(np.linalg.eigvalsh(0.5 * (self.F + self.F.T))[0] > 0)
+
+    def _reference_update(self, w, state, g, lr):
+        d = w.shape[0]
+        out = w.copy()
+        for k in range(d):
+            s = 0.0
+            for l in range(d):
+                s += float(self.F[k, l]) * float(g[l])
+            out[k] = w[k] - lr * s
+        return out, state
