@@ -60,7 +60,7 @@ def test_a_wrong_theory_is_caught(monkeypatch):
     assert REGISTRY["B4"].run(inst, QUICK).status != AS_EXPECTED
 
 
-@pytest.mark.parametrize("cid", ["B3", "B4", "B5", "E3", "E4"])
+@pytest.mark.parametrize("cid", ["B3", "B4", "B5", "E3", "E4", "E6", "E9"])
 def test_user_instance_from_config(tmp_path, cid):
     cfg = tmp_path / "user.toml"
     cfg.write_text(USER_CONFIG)
@@ -68,6 +68,7 @@ def test_user_instance_from_config(tmp_path, cid):
     code = main(["verify", cid, "--quick", "--config", str(cfg), "--out", str(out), "--no-progress", "--no-figures"])
     rec = json.loads((out / f"{cid}.json").read_text())
     assert rec["parameters"]["batch_size"] == 2 and rec["parameters"]["sampling"] == "without_replacement"
+    assert rec["parameters"]["n"] == 8
     assert code == 0, [(c["name"], c["verdict"], c["expected"]) for c in rec["checks"]]
 
 

@@ -4,11 +4,12 @@ Each family lives in its own module and registers its claims on import:
 
 * ``minibatch`` -- A1, A2 (seeds 000/001/002 and 003: minibatch gradient noise);
 * ``preconditioned`` -- A4 (seed 000, second-order SGD);
+* ``errata_a`` -- errata E6 (000) and E9 (003) of family A;
 * ``quadratic_basin`` -- B3, B4, B5 and errata E3, E4 (seed 003, the quadratic-basin theorem);
   their instance, config format and learning-rate sweep are in ``basin_sweep``.
 """
 
-from . import minibatch, preconditioned, quadratic_basin  # noqa: F401  (register A1, A2, A4; B3-B5, E3, E4)
+from . import errata_a, minibatch, preconditioned, quadratic_basin  # noqa: F401  (register the claims)
 from .base import REGISTRY, Check, Claim, ClaimResult, Settings
 
 __all__ = ["REGISTRY", "Check", "Claim", "ClaimResult", "Settings", "get"]
