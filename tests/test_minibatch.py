@@ -56,3 +56,15 @@ def test_bad_inputs():
         sample_gradients(p, np.zeros(2), Sampler(1), n_draws=2, n_paths=2)
     with pytest.raises(ValueError, match="exceed the enumeration limit"):
         enumerate_batch_moments(np.ones((40, 1)), 5, "with_replacement")
+
+
+def test_zero_gradient_count_is_not_vacuous():
+    """A2 relies on counting draws with g_B == center exactly; it must count them when they occur.
+
+    With a single example every minibatch gradient equals the full gradient, so every draw is a zero
+    of g_B - grad L; with two distinct examples and B = 1 none is.
+    """
+    one = LinearRegression(np.array([[1.0]]), np.array([2.0]))
+    assert sample_gradients(one, np.zeros(1), Sampler(1), n_draws=50, n_paths=2).zero_fraction() == 1.0
+    two = LinearRegression(np.array([[1.0], [1.0]]), np.array([2.0, -1.0]))
+    assert sample_gradients(two, np.zeros(1), Sampler(1), n_draws=50, n_paths=2).zero_fraction() == 0.0

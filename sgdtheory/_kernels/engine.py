@@ -20,6 +20,15 @@ from .steps import FAST, batch_gradient, draw_batch, learning_rate, optimizer_st
 
 
 @njit(inline="always", cache=True, fastmath=FAST)
+def _sq_norm(x):
+    """|x|^2."""
+    q = 0.0
+    for k in range(x.shape[0]):
+        q += x[k] * x[k]
+    return q
+
+
+@njit(inline="always", cache=True, fastmath=FAST)
 def _observe(want_excess, want_bloss, want_gsq, want_dist, want_moments, delta, Hbar, bloss, g, out):
     """Add the observables to ``out`` (streaming sums; a record slot starts at 0, so it is written).
 
@@ -41,16 +50,10 @@ def _observe(want_excess, want_bloss, want_gsq, want_dist, want_moments, delta, 
         out[j] += bloss
         j += 1
     if want_gsq:
-        q = 0.0
-        for k in range(d):
-            q += g[k] * g[k]
-        out[j] += q
+        out[j] += _sq_norm(g)
         j += 1
     if want_dist:
-        q = 0.0
-        for k in range(d):
-            q += delta[k] * delta[k]
-        out[j] += q
+        out[j] += _sq_norm(delta)
         j += 1
     if want_moments:
         for k in range(d):
