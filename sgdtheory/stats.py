@@ -163,6 +163,51 @@ def loglog_slope(x, y, se, level: float = DEFAULT_LEVEL, dof_each: int | None = 
     return weighted_linear_fit(np.log(x), np.log(y), np.asarray(se) / y, level, dof_each)
 
 
+def path_loglog_slope(x, Y, level: float = DEFAULT_LEVEL) -> Estimate:
+    """Least-squares slope of log(mean_p Y[p, k]) on log x_k, for observables Y[p, k] > 0 recorded at
+    times x_k along the *same* independent paths p (so the points are correlated in k).
+
+    The slope is s = sum_k a_k log(ybar_k) with a_k = (u_k - ubar) / sum_j (u_j - ubar)^2, u = log x.
+    Its interval is honest about the dependence between records: by the delta method s is, to first
+    order, the mean over paths of the influence values v_p = sum_k a_k Y[p, k] / ybar_k (plus a
+    constant), and the paths are independent replicas, so the standard error is std(v)/sqrt(P) with
+    a Student-t quantile on P - 1 degrees of freedom.  The across-record covariance enters through v.
+    """
+    level = _check_level(level)
+    x = np.asarray(x, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
+    if x.ndim != 1 or x.size < 2 or Y.ndim != 2 or Y.shape[1] != x.size or Y.shape[0] < 2:
+        raise SgdTheoryError(f"path slope: need x (k >= 2,) and Y (paths >= 2, k); got x {x.shape}, Y {Y.shape}")
+    if np.any(x <= 0) or not np.all(np.isfinite(Y)):
+        raise SgdTheoryError("path slope: x must be positive and Y finite (a diverged run must be reported as diverged)")
+    ybar = Y.mean(axis=0)
+    if np.any(ybar <= 0):
+        raise SgdTheoryError("path slope: the mean of Y must be positive at every record")
+    u = np.log(x)
+    a = (u - u.mean()) / np.sum((u - u.mean()) ** 2)
+    slope = float(a @ np.log(ybar))
+    v = Y @ (a / ybar)
+    h = _t_quantile(level, Y.shape[0] - 1) * float(v.std(ddof=1)) / np.sqrt(Y.shape[0])
+    return Estimate(slope, slope - h, slope + h, level, "log-log slope, delta method over independent paths",
+                    int(Y.shape[0]))
+
+
+def two_point_loglog_slope(x1: float, a: Estimate, x2: float, b: Estimate, level: float | None = None) -> Estimate:
+    """log(a/b)/log(x1/x2) for independent positive estimates a (at x1) and b (at x2), delta method.
+
+    se = sqrt((se_a/a)^2 + (se_b/b)^2)/|log(x1/x2)|, Student t on min(n_a, n_b) - 1 degrees of freedom.
+    """
+    level = a.level if level is None else _check_level(level)
+    if a.value <= 0 or b.value <= 0 or x1 <= 0 or x2 <= 0 or x1 == x2:
+        raise SgdTheoryError("two-point slope: need positive estimates at two distinct positive x")
+    lr = float(np.log(x1 / x2))
+    val = float(np.log(a.value / b.value)) / lr
+    se = float(np.hypot(a.standard_error / a.value, b.standard_error / b.value)) / abs(lr)
+    n = int(min(a.n, b.n))
+    h = _t_quantile(level, max(n - 1, 1)) * se
+    return Estimate(val, val - h, val + h, level, "two-point log-log slope of independent estimates (delta method)", n)
+
+
 def exact(value: float, method: str, abs_tol: float = 0.0) -> Estimate:
     """A value computed exactly (SymPy, enumeration): a zero-width interval up to rounding.
 

@@ -1,0 +1,292 @@
+"""Claim A5: the classical convergence theorem and Robbins-Monro step conditions, eta_t = c/(t0 + t)^p.
+
+Sources: seed 003 (McAllester), slide "SGD convergence" (eta_t -> 0, sum eta_t = infinity,
+sum eta_t^2 < infinity); seed 000 (Huszar), section "Convergence"; CLAIMS.md A5.
+
+Setting: the quadratic basin (B4's instance by default: n = 6, d = 2, i.i.d. minibatches), start
+w* + delta0 with delta0 along the eigenvector of lambda_min(Hbar) (the slowest mode).  Each case of
+``CASES`` is a schedule; t0 is set so that eta_0 = 0.4 eta_c (inside the stability limit).
+
+Prediction: SymPy decides sum eta_t and sum eta_t^2 (``theory.robbins_monro.step_sums``) and gives
+the asymptotic log-log slope of E|w_t - w*|^2 (``asymptotic_slope``: -p for 0 < p < 1;
+-min(1, 2 c lambda_min) for p = 1; 0 for p > 1 and constant eta).  The exact moment recursion
+(``theory.sgd_moments``) gives E|w_t - w*|^2 at every recorded t; it is not fitted to anything.
+
+Fit range (how the asymptotic range is chosen): the largest final stretch of the log-spaced records
+on which the *exact* recursion's local slope stays within a third of the slope check's resolution of
+the predicted asymptotic slope (so the pre-asymptotic bias is small against the interval); it must span at least one decade (else the instance's horizon is too short and a
+ConfigError says so).  The Monte Carlo slope over that range (delta method over independent paths,
+``stats.path_loglog_slope``) is then compared with the asymptotic slope.
+
+Checks per decaying case: MC slope = asymptotic slope (resolution 0.06 quick / 0.04 full); MC MSE at
+the horizon = exact recursion (resolution 5%); negative controls: slope -1 for p = 3/4 (the "1/t
+rate" applied regardless of p), slope -1 for p = 1 with 2 c lambda_min = 1/2 (ignoring the 2ch
+condition), slope 0 for p = 2/5 ("without sum eta^2 < infinity it does not converge"; the
+measurement says it does, at rate t^-p: the seeds' weaker condition eta_t -> 0, sum eta_t = infinity
+suffices for mean-square convergence on a strongly convex quadratic).  p = 3/2: MC MSE at the horizon =
+exact (a positive limit; the control "the error goes to 0" is rejected).  Constant eta: the MC plateau
+at two learning rates eta and eta/4 against the exact stationary value, and the MC log-log slope of the
+plateau against eta = 1 (claim) and 2 (control).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg
+
+from ..errors import ConfigError, SgdTheoryError
+from ..problems import QuadraticFiniteSum
+from ..sampling import Sampler
+from ..schedules import Constant, Power
+from ..simulate import DivergedError, simulate
+from ..stats import Estimate, path_loglog_slope, two_point_loglog_slope
+from ..stats import exact as exact_value
+from ..theory.quadratic_basin import QuadraticBasin
+from ..theory.robbins_monro import asymptotic_slope, derivation_text, step_sums
+from ..theory.sgd_moments import SGDMoments
+from .base import CLAIM, NEGATIVE_CONTROL, Check, Claim, ClaimResult, Settings, register
+from .basin_sweep import default_instance as default_basin
+from .basin_sweep import instance_from_config as basin_from_config
+
+#: decaying cases: (key, p, 2 c lambda_min, negative-control slope or None)
+CASES = (
+    ("p=0.4", 0.4, 1.0, 0.0),
+    ("p=0.75", 0.75, 4.0, -1.0),
+    ("p=1, 2c.lam=2", 1.0, 2.0, None),
+    ("p=1, 2c.lam=0.5", 1.0, 0.5, -1.0),
+)
+STALL_CASE = ("p=1.5", 1.5, 4.0)
+CRITICAL_TWO_C_LAMBDA = 1.0  # p = 1 at 2 c lambda_min = 1: log(t)/t (exact recursion, figure only)
+ASYMPTOTIC_TOL = 0.02  # the fit range: exact local slope within this of the limit
+FAR_FACTOR = 10  # the asymptotic slope is checked on the exact recursion at 10 x the full horizon
+ETA0_FRACTION = 0.4  # eta_0 = c/t0^p = 0.4 eta_c
+CONSTANT_FRACTIONS = (0.04, 0.01)  # constant eta as fractions of eta_c
+
+
+@dataclass(frozen=True, eq=False)
+class RobbinsMonroInstance:
+    """A quadratic basin at its minimum, i.i.d. minibatches, a start offset and a horizon (steps)."""
+
+    problem: QuadraticFiniteSum
+    sampler: Sampler
+    delta0: np.ndarray
+    horizon_full: int = 300_000
+    horizon_quick: int = 30_000
+    name: str = "default"
+
+    def __post_init__(self):
+        if self.sampler.scheme not in ("with_replacement", "without_replacement"):
+            raise SgdTheoryError(f"sampling: A5 needs i.i.d. minibatches; got {self.sampler.scheme!r} "
+                                 "(valid: with_replacement, without_replacement)")
+        p = self.problem.at_minimum()
+        object.__setattr__(self, "problem", p)
+        d0 = np.asarray(self.delta0, dtype=np.float64)
+        if d0.shape != (p.d,) or not np.all(np.isfinite(d0)) or not np.any(d0):
+            raise SgdTheoryError(f"delta0: expected a non-zero finite vector of shape ({p.d},)")
+        object.__setattr__(self, "delta0", d0)
+        for key in ("horizon_full", "horizon_quick"):
+            if not isinstance(getattr(self, key), int) or getattr(self, key) < 1000:
+                raise SgdTheoryError(f"{key}: must be an integer >= 1000 (steps)")
+
+    @property
+    def basin(self) -> QuadraticBasin:
+        p = self.problem
+        return QuadraticBasin(p.g, p.H, self.sampler.validate_for(p.n), self.sampler.scheme)
+
+    @property
+    def lam_min(self) -> float:
+        return float(np.linalg.eigvalsh(self.problem.mean_hessian)[0])
+
+    def schedule(self, p: float, two_c_lambda: float, eta_c: float) -> Power:
+        c = two_c_lambda / (2.0 * self.lam_min)
+        return Power(c, (c / (ETA0_FRACTION * eta_c)) ** (1.0 / p), p)
+
+    def describe(self) -> dict:
+        return {"name": self.name, "n": self.problem.n, "d": self.problem.d,
+                "batch_size": self.sampler.batch_size, "sampling": self.sampler.scheme,
+                "delta0": self.delta0.tolist(), "lambda_min": self.lam_min,
+                "horizon_quick": self.horizon_quick, "horizon_full": self.horizon_full}
+
+
+def _slow_direction(problem) -> np.ndarray:
+    return np.linalg.eigh(problem.at_minimum().mean_hessian)[1][:, 0]
+
+
+def default_a5() -> RobbinsMonroInstance:
+    basin = default_basin()
+    return RobbinsMonroInstance(basin.problem, basin.sampler, 3.0 * _slow_direction(basin.problem))
+
+
+A5_FIELDS = ("delta0", "horizon")
+
+
+def a5_from_config(cfg: dict) -> RobbinsMonroInstance:
+    """[problem] as for B4 (g, H, c or X, y); [experiment] batch_size, sampling, optional delta0 (d;
+    default 3 x the slowest eigenvector of Hbar) and horizon (steps of the full run; quick uses 1/10)."""
+    exp = dict(cfg.get("experiment", {}))
+    extra = {k: exp.pop(k) for k in A5_FIELDS if k in exp}
+    basin = basin_from_config({"problem": cfg.get("problem"), "experiment": exp})
+    try:
+        d0 = np.array(extra["delta0"], dtype=float) if "delta0" in extra else 3.0 * _slow_direction(basin.problem)
+        horizon = extra.get("horizon", 300_000)
+        if not isinstance(horizon, int) or horizon < 10_000:
+            raise SgdTheoryError("horizon: must be an integer >= 10000 (steps)")
+        return RobbinsMonroInstance(basin.problem, basin.sampler, d0, horizon, horizon // 10, name=basin.name)
+    except (SgdTheoryError, ValueError) as exc:
+        raise ConfigError(f"experiment.{exc}") from None
+
+
+def _record_steps(T: int) -> np.ndarray:
+    return np.unique(np.round(np.geomspace(1, T, 48)).astype(np.int64))
+
+
+def _fit_range(local, target, tol) -> int:
+    """Index of the first record of the final stretch where the exact local slope is within ``tol``."""
+    ok = np.abs(local - target) <= tol  # local[k] is the slope between records k and k + 1
+    k = len(ok)
+    while k > 0 and ok[k - 1]:
+        k -= 1
+    return k
+
+
+def _simulate(inst, schedule, T, steps, n_paths, settings, key, record=("dist_sq",), **kw):
+    p = inst.problem
+    res = simulate(p, schedule, sampler=inst.sampler, n_steps=T, n_paths=n_paths, seed=settings.seed,
+                   seed_key=(0xA5, key), w0=p.minimizer + inst.delta0, record_steps=steps, record=record,
+                   check_stability=False, **kw)
+    if res.n_diverged:
+        raise DivergedError(f"diverged: {res.n_diverged} of {n_paths} paths in A5 case {key}")
+    return res
+
+
+def run_a5(inst: RobbinsMonroInstance, settings: Settings) -> ClaimResult:
+    lv = settings.level
+    quick = settings.quick
+    T = inst.horizon_quick if quick else inst.horizon_full
+    n_paths = 512 if quick else 2048
+    slope_res = 0.06 if quick else 0.04
+    value_res = 0.2 if quick else 0.1
+    basin = inst.basin
+    eta_c = basin.stability_limit()
+    moments = SGDMoments(basin)
+    steps = _record_steps(T)
+    checks: list[Check] = []
+    data = {"steps": steps.tolist(), "eta_c": eta_c, "cases": {}}
+
+    for j, (key, p, tcl, control) in enumerate(CASES):
+        settings.step(f"A5 {key}")
+        sched = inst.schedule(p, tcl, eta_c)
+        target, regime = asymptotic_slope(p, sched.c, inst.lam_min)
+        exact = moments.run(sched, inst.delta0, steps)
+        far = moments.run(sched, inst.delta0, FAR_FACTOR * inst.horizon_full * np.array([0.9, 1.0]))
+        far_slope = float(far.local_loglog_slope()[-1])
+        lo = _fit_range(exact.local_loglog_slope(), target, ASYMPTOTIC_TOL)
+        if steps[-1] < 10 * steps[lo]:
+            raise ConfigError(f"experiment.horizon: {T} steps are too short for case {key}: the exact local slope "
+                              f"is within {ASYMPTOTIC_TOL} of its limit {target:.3g} only from t = {steps[lo]}; "
+                              "a decade is needed")
+        range_slope = exact.loglog_slope(lo)
+        res = _simulate(inst, sched, T, steps, n_paths, settings, j)
+        Y = res.record_values[:, lo:, res.record_names.index("dist_sq")]
+        slope = path_loglog_slope(steps[lo:], Y, lv)
+        sums = step_sums(p, sched.c, sched.t0)
+        sums_text = (f"SymPy: sum eta {'< oo' if sums['sum_eta_finite'] else '= oo'}, sum eta^2 "
+                     f"{'< oo' if sums['sum_eta_sq_finite'] else '= oo'}")
+        checks.append(Check(f"{key}: asymptotic slope {target:.3g} = exact local slope at t = {FAR_FACTOR}x{inst.horizon_full}",
+                            CLAIM, target, exact_value(far_slope, "exact moment recursion", ASYMPTOTIC_TOL / 2),
+                            ASYMPTOTIC_TOL, f"{regime}; {sums_text}"))
+        checks.append(Check(f"{key}: Monte Carlo log-log slope on t in [{steps[lo]}, {T}] = exact ({range_slope:.4f})",
+                            CLAIM, range_slope, slope, slope_res,
+                            f"range: the final stretch where the exact local slope is within {ASYMPTOTIC_TOL} of "
+                            f"{target:.3g}"))
+        final = res.ensemble_estimate("dist_sq", record=-1, level=lv)
+        checks.append(Check(f"{key}: E|w_T - w*|^2 = exact recursion at T = {T}", CLAIM, float(exact.mse[-1]), final,
+                            value_res * float(exact.mse[-1]), "exact mean/second-moment recursion"))
+        if control is not None:
+            why = {0.0: "'without sum eta^2 < oo SGD does not converge' (slope 0)",
+                   -1.0: "'the error decays like 1/t' regardless of p and c"}[control]
+            checks.append(Check(f"{key}: slope = {control:g}, {why}", NEGATIVE_CONTROL, control, slope, slope_res))
+        data["cases"][key] = {
+            "p": p, "c": sched.c, "t0": sched.t0, "two_c_lambda": tcl, "target": target, "fit_from": int(steps[lo]),
+            "range_slope": range_slope, "far_slope": far_slope,
+            "exact_mse": exact.mse.tolist(), "mc_mse": res.ensemble_mean("dist_sq").tolist(),
+            "mc_halfwidth": [res.ensemble_estimate("dist_sq", record=i, level=lv).half_width
+                             for i in range(len(steps))],
+            "slope": slope.to_dict(), "sums": sums,
+        }
+
+    # p > 1: the steps are summable and the error stalls
+    key, p, tcl = STALL_CASE
+    settings.step(f"A5 {key}")
+    sched = inst.schedule(p, tcl, eta_c)
+    exact = moments.run(sched, inst.delta0, np.concatenate([steps, [10 * T]]))
+    res = _simulate(inst, sched, T, steps, n_paths, settings, len(CASES))
+    final = res.ensemble_estimate("dist_sq", record=-1, level=lv)
+    sums = step_sums(p, sched.c, sched.t0)
+    checks.append(Check(f"{key}: E|w_T - w*|^2 = exact recursion at T = {T} (stalls)", CLAIM, float(exact.mse[-2]),
+                        final, value_res * float(exact.mse[-2]),
+                        f"sum eta_t < oo (SymPy: {sums['sum_eta_finite']}); exact E|w - w*|^2 at 10T = "
+                        f"{exact.mse[-1]:.4g}, at T = {exact.mse[-2]:.4g}: a positive limit"))
+    checks.append(Check(f"{key}: E|w_T - w*|^2 -> 0 ('every decaying schedule converges')", NEGATIVE_CONTROL, 0.0,
+                        final, value_res * float(exact.mse[-2])))
+    data["cases"][key] = {"p": p, "c": sched.c, "t0": sched.t0, "two_c_lambda": tcl, "target": 0.0,
+                          "exact_mse": exact.mse[:-1].tolist(), "exact_mse_10T": float(exact.mse[-1]),
+                          "mc_mse": res.ensemble_mean("dist_sq").tolist(),
+                          "mc_halfwidth": [res.ensemble_estimate("dist_sq", record=i, level=lv).half_width
+                                           for i in range(len(steps))], "sums": sums}
+
+    # p = 1 at 2 c lambda_min = 1: the log correction (exact recursion only, for the figure)
+    sched = inst.schedule(1.0, CRITICAL_TWO_C_LAMBDA, eta_c)
+    exact = moments.run(sched, inst.delta0, steps)
+    data["critical"] = {"c": sched.c, "t0": sched.t0, "exact_mse": exact.mse.tolist(),
+                        "local_slope": exact.local_loglog_slope().tolist()}
+
+    # constant eta: plateau proportional to eta
+    plateaus = []
+    for k, frac in enumerate(CONSTANT_FRACTIONS):
+        eta = frac * eta_c
+        settings.step(f"A5 constant eta = {eta:.3g}")
+        tau = 1.0 / (2.0 * eta * inst.lam_min)  # relaxation time of the second moment (steps)
+        burn = int(math.ceil(math.log(1e5 * float(inst.delta0 @ inst.delta0)) * tau))
+        n_steps = burn + int((100 if quick else 400) * tau)
+        res = _simulate(inst, Constant(eta), n_steps, (), n_paths, settings, 100 + k, record=(),
+                        time_average=("dist_sq",), burn_in=burn, n_batches=10)
+        est = res.time_average("dist_sq", lv)
+        stat = float(np.trace(basin.stationary_second_moment(eta)))
+        checks.append(Check(f"constant eta = {frac:g} eta_c: plateau E|w - w*|^2 = exact stationary value", CLAIM,
+                            stat, est, 0.05 * stat, "time average after burn-in; paths as replicas"))
+        plateaus.append((eta, est, stat))
+    (e1, p1, s1), (e2, p2, s2) = plateaus
+    slope_c = two_point_loglog_slope(e1, p1, e2, p2)
+    exact_slope = math.log(s1 / s2) / math.log(e1 / e2)
+    limit = float(np.trace(scipy.linalg.solve_continuous_lyapunov(basin.mean_hessian, basin.batch_gradient_covariance)))
+    per_eta = Estimate(p2.value / e2, p2.low / e2, p2.high / e2, lv, p2.method, p2.n)
+    checks.append(Check(f"constant eta: plateau/eta at eta = {CONSTANT_FRACTIONS[1]:g} eta_c = its eta -> 0 limit tr S0",
+                        CLAIM, limit, per_eta, 0.05 * limit,
+                        "Hbar S0 + S0 Hbar = c_B Sigma (continuous Lyapunov equation): the plateau is proportional to eta"))
+    checks.append(Check("constant eta: Monte Carlo log-log slope of the plateau in eta = exact", CLAIM, exact_slope,
+                        slope_c, 0.1, f"exact stationary values at eta and eta/4; slope -> 1 as eta -> 0"))
+    checks.append(Check("constant eta: plateau proportional to eta^2 (slope 2)", NEGATIVE_CONTROL, 2.0, slope_c, 0.1))
+    data["constant"] = {"eta": [e1, e2], "plateau": [p1.to_dict(), p2.to_dict()], "exact": [s1, s2],
+                        "slope": slope_c.to_dict(), "exact_slope": exact_slope, "limit_per_eta": limit}
+    return ClaimResult("A5", checks, {**inst.describe(), "horizon": T, "n_paths": n_paths, "eta_c": eta_c}, data)
+
+
+def _derive(inst, latex=False):
+    text = derivation_text(inst.lam_min)
+    return "\\begin{verbatim}\n" + text + "\n\\end{verbatim}" if latex else text
+
+
+def _figure(result, outdir):
+    from ..figures import robbins_monro as fr
+
+    return fr.figure_a5(result, outdir)
+
+
+register(Claim("A5", "Robbins-Monro steps c/(t0+t)^p: convergence conditions and rates", "003 'SGD convergence'; 000",
+               "sum eta = oo, sum eta^2 < oo give convergence; MSE slope -p (1/2 < p < 1), -min(1, 2c lambda) "
+               "(p = 1); p > 1 stalls; constant eta plateaus at an error proportional to eta", "rate",
+               run_a5, _derive, _figure, default_a5, a5_from_config))
