@@ -208,6 +208,23 @@ def two_point_loglog_slope(x1: float, a: Estimate, x2: float, b: Estimate, level
     return Estimate(val, val - h, val + h, level, "two-point log-log slope of independent estimates (delta method)", n)
 
 
+def proportion_interval(successes: int, trials: int, level: float = DEFAULT_LEVEL,
+                        method: str = "Clopper-Pearson (exact binomial)") -> Estimate:
+    """A probability estimated from ``successes`` in ``trials`` independent Bernoulli replicas.
+
+    Clopper-Pearson interval from the beta quantiles (scipy.special.betaincinv): exact coverage at
+    least ``level``, and honest at 0 or ``trials`` successes, where a normal interval has zero width.
+    """
+    level = _check_level(level)
+    k, n = int(successes), int(trials)
+    if n < 1 or not 0 <= k <= n:
+        raise SgdTheoryError(f"proportion: need 0 <= successes <= trials and trials >= 1; got {k} of {n}")
+    alpha = 1.0 - level
+    low = 0.0 if k == 0 else float(special.betaincinv(k, n - k + 1, alpha / 2))
+    high = 1.0 if k == n else float(special.betaincinv(k + 1, n - k, 1 - alpha / 2))
+    return Estimate(k / n, low, high, level, method, n)
+
+
 def exact(value: float, method: str, abs_tol: float = 0.0) -> Estimate:
     """A value computed exactly (SymPy, enumeration): a zero-width interval up to rounding.
 

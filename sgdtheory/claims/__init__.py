@@ -4,13 +4,14 @@ Each family lives in its own module and registers its claims on import:
 
 * ``minibatch`` -- A1, A2 (seeds 000/001/002 and 003: minibatch gradient noise);
 * ``preconditioned`` -- A4 (seed 000, second-order SGD);
+* ``supermartingale`` -- A3 (seeds 000/002: the loss as a supermartingale, Robbins-Siegmund);
 * ``robbins_monro`` -- A5 (seeds 003/000: Robbins-Monro step conditions and rates);
 * ``errata_a`` -- errata E6 (000) and E9 (003) of family A;
 * ``quadratic_basin`` -- B3, B4, B5 and errata E3, E4 (seed 003, the quadratic-basin theorem);
   their instance, config format and learning-rate sweep are in ``basin_sweep``.
 """
 
-from . import errata_a, minibatch, preconditioned, quadratic_basin, robbins_monro  # noqa: F401  (register the claims)
+from . import errata_a, minibatch, preconditioned, quadratic_basin, robbins_monro, supermartingale  # noqa: F401  (register the claims)
 from .base import REGISTRY, Check, Claim, ClaimResult, Settings
 
 __all__ = ["REGISTRY", "Check", "Claim", "ClaimResult", "Settings", "get"]

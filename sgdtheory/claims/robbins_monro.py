@@ -263,10 +263,12 @@ def run_a5(inst: RobbinsMonroInstance, settings: Settings) -> ClaimResult:
     slope_c = two_point_loglog_slope(e1, p1, e2, p2)
     exact_slope = math.log(s1 / s2) / math.log(e1 / e2)
     limit = float(np.trace(scipy.linalg.solve_continuous_lyapunov(basin.mean_hessian, basin.batch_gradient_covariance)))
-    per_eta = Estimate(p2.value / e2, p2.low / e2, p2.high / e2, lv, p2.method, p2.n)
-    checks.append(Check(f"constant eta: plateau/eta at eta = {CONSTANT_FRACTIONS[1]:g} eta_c = its eta -> 0 limit tr S0",
-                        CLAIM, limit, per_eta, 0.05 * limit,
-                        "Hbar S0 + S0 Hbar = c_B Sigma (continuous Lyapunov equation): the plateau is proportional to eta"))
+    tiny = 1e-4 * eta_c
+    per_eta = float(np.trace(basin.stationary_second_moment(tiny))) / tiny
+    checks.append(Check("constant eta: exact plateau/eta at eta = 1e-4 eta_c = its eta -> 0 limit tr S0", CLAIM, limit,
+                        exact_value(per_eta, "exact stationary second moment", 0.005 * limit), 0.01 * limit,
+                        "Hbar S0 + S0 Hbar = c_B Sigma (continuous Lyapunov equation): the plateau is proportional "
+                        "to eta as eta -> 0"))
     checks.append(Check("constant eta: Monte Carlo log-log slope of the plateau in eta = exact", CLAIM, exact_slope,
                         slope_c, 0.1, f"exact stationary values at eta and eta/4; slope -> 1 as eta -> 0"))
     checks.append(Check("constant eta: plateau proportional to eta^2 (slope 2)", NEGATIVE_CONTROL, 2.0, slope_c, 0.1))
