@@ -12,21 +12,28 @@ the asymptotic log-log slope of E|w_t - w*|^2 (``asymptotic_slope``: -p for 0 < 
 -min(1, 2 c lambda_min) for p = 1; 0 for p > 1 and constant eta).  The exact moment recursion
 (``theory.sgd_moments``) gives E|w_t - w*|^2 at every recorded t; it is not fitted to anything.
 
-Fit range (how the asymptotic range is chosen): the largest final stretch of the log-spaced records
-on which the *exact* recursion's local slope stays within a third of the slope check's resolution of
-the predicted asymptotic slope (so the pre-asymptotic bias is small against the interval); it must span at least one decade (else the instance's horizon is too short and a
-ConfigError says so).  The Monte Carlo slope over that range (delta method over independent paths,
-``stats.path_loglog_slope``) is then compared with the asymptotic slope.
+Fit range (how the asymptotic range is chosen): the final stretch of the 48 log-spaced records on
+which the *exact* recursion's local slope stays within ASYMPTOTIC_TOL = 0.02 of the predicted
+asymptotic slope, at least one decade long; if the horizon is too short for that, the last decade is
+used and the check's note says the asymptotic range was not reached.  The choice uses only the exact
+recursion, never the simulation.
 
-Checks per decaying case: MC slope = asymptotic slope (resolution 0.06 quick / 0.04 full); MC MSE at
-the horizon = exact recursion (resolution 5%); negative controls: slope -1 for p = 3/4 (the "1/t
-rate" applied regardless of p), slope -1 for p = 1 with 2 c lambda_min = 1/2 (ignoring the 2ch
-condition), slope 0 for p = 2/5 ("without sum eta^2 < infinity it does not converge"; the
-measurement says it does, at rate t^-p: the seeds' weaker condition eta_t -> 0, sum eta_t = infinity
-suffices for mean-square convergence on a strongly convex quadratic).  p = 3/2: MC MSE at the horizon =
-exact (a positive limit; the control "the error goes to 0" is rejected).  Constant eta: the MC plateau
-at two learning rates eta and eta/4 against the exact stationary value, and the MC log-log slope of the
-plateau against eta = 1 (claim) and 2 (control).
+Checks per decaying case (p = 0.4, 0.75, 1 with 2 c lambda_min = 2 and 0.5):
+* the asymptotic slope (SymPy piecewise formula) = the exact recursion's local slope at 10x the full
+  horizon, within 0.02 (the asymptotic theory against the exact finite-t theory);
+* the Monte Carlo log-log slope on the fit range (delta method over independent paths,
+  ``stats.path_loglog_slope``) = the exact recursion's slope on the same range (resolution 0.06 quick,
+  0.04 full; the exact finite-range slope differs from the asymptotic one by < 0.02);
+* Monte Carlo E|w_T - w*|^2 = exact (resolution 20% quick, 10% full);
+* negative controls on the Monte Carlo slope: -1 for p = 3/4 and for p = 1 with 2 c lambda_min = 1/2
+  (the "1/t rate" whatever p and c), 0 for p = 2/5 ("without sum eta^2 < infinity SGD does not
+  converge"; it does, at rate t^-p: the seeds' weaker condition eta_t -> 0, sum eta_t = infinity
+  suffices for mean-square convergence on a strongly convex quadratic).
+p = 3/2: Monte Carlo E|w_T - w*|^2 = exact (a positive limit: the exact value at 10T is reported);
+control "the error goes to 0" rejected.  Constant eta: the Monte Carlo plateau at 0.04 and 0.01 eta_c
+against the exact stationary value; the exact plateau/eta at 1e-4 eta_c against its eta -> 0 limit
+tr S0 (continuous Lyapunov equation); the Monte Carlo log-log slope of the plateau in eta against
+the exact one (~1.02), and against 2 (control, "plateau proportional to eta^2").
 """
 
 from __future__ import annotations
@@ -184,10 +191,11 @@ def run_a5(inst: RobbinsMonroInstance, settings: Settings) -> ClaimResult:
         far = moments.run(sched, inst.delta0, FAR_FACTOR * inst.horizon_full * np.array([0.9, 1.0]))
         far_slope = float(far.local_loglog_slope()[-1])
         lo = _fit_range(exact.local_loglog_slope(), target, ASYMPTOTIC_TOL)
-        if steps[-1] < 10 * steps[lo]:
-            raise ConfigError(f"experiment.horizon: {T} steps are too short for case {key}: the exact local slope "
-                              f"is within {ASYMPTOTIC_TOL} of its limit {target:.3g} only from t = {steps[lo]}; "
-                              "a decade is needed")
+        range_note = ""
+        if steps[-1] < 10 * steps[lo]:  # not asymptotic within the horizon: fit the last decade, and say so
+            lo = int(np.searchsorted(steps, steps[-1] // 10))
+            range_note = (f" NOT REACHED within {T} steps (the exact local slope is not within {ASYMPTOTIC_TOL} of "
+                          f"{target:.3g} over the last decade; increase experiment.horizon)")
         range_slope = exact.loglog_slope(lo)
         res = _simulate(inst, sched, T, steps, n_paths, settings, j)
         Y = res.record_values[:, lo:, res.record_names.index("dist_sq")]
@@ -201,7 +209,7 @@ def run_a5(inst: RobbinsMonroInstance, settings: Settings) -> ClaimResult:
         checks.append(Check(f"{key}: Monte Carlo log-log slope on t in [{steps[lo]}, {T}] = exact ({range_slope:.4f})",
                             CLAIM, range_slope, slope, slope_res,
                             f"range: the final stretch where the exact local slope is within {ASYMPTOTIC_TOL} of "
-                            f"{target:.3g}"))
+                            f"{target:.3g}{range_note}"))
         final = res.ensemble_estimate("dist_sq", record=-1, level=lv)
         checks.append(Check(f"{key}: E|w_T - w*|^2 = exact recursion at T = {T}", CLAIM, float(exact.mse[-1]), final,
                             value_res * float(exact.mse[-1]), "exact mean/second-moment recursion"))
