@@ -51,7 +51,7 @@ def cmd_verify(args) -> int:
         bar.update(1)
     bar.close()
 
-    print(f"\n{'claim':5s} {'check':58s} {'prediction':>11s}  {'estimate [99.9% interval]':34s} verdict (expected)")
+    print(f"\n{'claim':5s} {'check':58s} {'prediction':>11s}  {f'estimate [{100 * settings.level:g}% interval]':34s} verdict (expected)")
     for rec in records:
         if rec["diverged"]:
             print(f"{rec['claim']:5s} DIVERGED: {rec['diverged']}")
