@@ -1,6 +1,6 @@
 """Finite-sum problems: per-example losses, gradients and Hessians, validated on construction.
 
-Three quadratic problem classes, each of which the Numba engine simulates (``kernel_data``):
+Four quadratic problem classes, each of which the Numba engine simulates (``kernel_data``):
 
 * ``QuadraticFiniteSum`` -- L_i(w) = c_i + g_i.(w - a) + (w - a).H_i (w - a)/2 around an anchor a,
   McAllester's quadratic basin (seed 003, slide "A Quadratic Basin Theorem").  L = mean_i L_i.
@@ -8,8 +8,10 @@ Three quadratic problem classes, each of which the Numba engine simulates (``ker
 * ``GaussianNoiseQuadratic`` -- L(w) = c + (w - w*).H(w - w*)/2 with gradient oracle
   H(w - w*) + xi/sqrt(B), xi ~ N(0, C): the Ornstein-Uhlenbeck model of SGD (seed 003,
   "Langevin Dynamics").
+* ``SaddleQuadratic`` -- the same oracle around a strict saddle (indefinite non-singular H; seed 004,
+  "Saddle points").
 
-All three have a unique minimiser w* (the mean Hessian must be positive definite) and the full
+The first three have a unique minimiser w* (the mean Hessian must be positive definite) and the full
 loss L(w) = L(w*) + (w - w*).Hbar (w - w*)/2, which the engine uses for the excess-loss observable.
 """
 
@@ -215,7 +217,7 @@ class GaussianNoiseQuadratic:
         if H.shape != (d, d):
             raise SgdTheoryError(f"H: expected a square matrix, got shape {H.shape}")
         check_symmetric(H, "H")
-        _check_positive_definite(H, "H")
+        self._check_hessian(0.5 * (H + H.T))
         C = as_float_array(self.C, "C", 2)
         if C.shape != (d, d):
             raise SgdTheoryError(f"C: expected shape ({d}, {d}) to match H, got {C.shape}")
@@ -230,6 +232,10 @@ class GaussianNoiseQuadratic:
         object.__setattr__(self, "H", 0.5 * (H + H.T))
         object.__setattr__(self, "C", C)
         object.__setattr__(self, "w_star", w)
+
+    @staticmethod
+    def _check_hessian(H: np.ndarray) -> None:
+        _check_positive_definite(H, "H")
 
     @property
     def n(self) -> int:
@@ -260,6 +266,45 @@ class GaussianNoiseQuadratic:
     def kernel_data(self) -> KernelProblem:
         return KernelProblem(codes.PROBLEM_GAUSSIAN_NOISE, self.noise_factor, self.H[None, :, :],
                              np.array([self.c]), self.w_star, self.H, 1, self.d)
+
+
+@dataclass(frozen=True, eq=False)
+class SaddleQuadratic(GaussianNoiseQuadratic):
+    """L(w) = c + (w - w_s).H(w - w_s)/2 around a strict saddle w_s, gradient oracle as above.
+
+    H is symmetric, non-singular and has at least one negative eigenvalue (a strict saddle:
+    seed 004, "Saddle points"; Ge, Huang, Jin and Yuan 2015, Definition 5).  The stable manifold
+    of gradient descent is w_s + span of H's positive-eigenvalue eigenvectors.  ``w_star`` names the
+    saddle (there is no minimiser); ``simulate`` needs ``check_stability=False`` and a
+    ``divergence_threshold`` (the squared exit radius), and reports the first exit step per path
+    in ``diverged_at``.
+
+    Args:
+        H: (d, d) symmetric non-singular indefinite Hessian.  C: (d, d) PSD noise covariance.
+        w_star: (d,) the saddle point (default 0).  c: the loss at the saddle (default 0).
+    """
+
+    name: str = "strict saddle with Gaussian gradient noise"
+
+    @staticmethod
+    def _check_hessian(H: np.ndarray) -> None:
+        eig = np.linalg.eigvalsh(H)
+        scale = max(abs(eig[0]), abs(eig[-1]), 1e-300)
+        if eig[0] >= 0:
+            raise SgdTheoryError(
+                f"H: a strict saddle needs a negative eigenvalue; the smallest eigenvalue is {eig[0]:.6g}"
+            )
+        small = eig[np.argmin(np.abs(eig))]
+        if abs(small) <= 1e-12 * scale:
+            raise SgdTheoryError(f"H: a strict saddle must be non-degenerate (no zero eigenvalue); one is {small:.3g}")
+
+    @property
+    def saddle(self) -> np.ndarray:
+        return self.w_star
+
+    @property
+    def minimizer(self) -> np.ndarray:
+        raise SgdTheoryError("problem: a SaddleQuadratic has no minimiser; its saddle point is .saddle")
 
 
 Problem = QuadraticFiniteSum | LinearRegression | GaussianNoiseQuadratic
