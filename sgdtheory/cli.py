@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from .errors import SgdTheoryError
+from .stats import DEFAULT_LEVEL
 
 
 def cmd_list(args) -> int:
@@ -109,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--config", type=Path, help="a TOML or JSON file with a user instance")
     s.add_argument("--seed", type=int, default=20261123, help="master seed (default 20261123)")
     s.add_argument("--out", type=Path, default=Path("sgdtheory-results"), help="output directory")
-    s.add_argument("--level", type=float, default=0.999, help="confidence level of every interval")
+    s.add_argument("--level", type=float, default=DEFAULT_LEVEL,
+                   help=f"confidence level of every interval (default {DEFAULT_LEVEL})")
     s.add_argument("--no-figures", action="store_true", help="skip the figures")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_verify)

@@ -25,7 +25,7 @@ REJECTED = "rejected"
 INCONCLUSIVE = "inconclusive"
 DIVERGED = "diverged"
 
-DEFAULT_LEVEL = 0.999
+DEFAULT_LEVEL = 0.9999
 
 
 @dataclass(frozen=True)

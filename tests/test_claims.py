@@ -8,6 +8,7 @@ import pytest
 from sgdtheory.claims import REGISTRY, Settings
 from sgdtheory.claims.base import AS_EXPECTED, AS_PRINTED, CLAIM, NEGATIVE_CONTROL
 from sgdtheory.cli import main
+from sgdtheory.stats import DEFAULT_LEVEL
 
 QUICK = Settings(quick=True)
 USER_CONFIG = """
@@ -43,9 +44,9 @@ def test_claim_has_negative_controls_and_a_claim_check(default_results, cid):
 
 
 def test_b4_meets_the_issue_resolution(default_results):
-    """B4: the 99.9% interval of dL/deta(0) has half-width < 5% of E|g|^2/4 and contains it."""
+    """B4: the interval at the default level of dL/deta(0) has half-width < 5% of E|g|^2/4 and contains it."""
     check = default_results["B4"].checks[0]
-    assert check.estimate.level == 0.999
+    assert check.estimate.level == DEFAULT_LEVEL
     assert check.estimate.contains(check.prediction)
     assert check.estimate.half_width < 0.05 * check.prediction
 
@@ -77,7 +78,7 @@ def test_cli_verify_writes_records_and_figures(tmp_path, capsys):
     assert main(["verify", "B4", "--quick", "--out", str(out), "--no-progress"]) == 0
     rec = json.loads((out / "B4.json").read_text())
     assert rec["status"] == AS_EXPECTED and rec["settings"]["seed"] == 20261123
-    assert rec["versions"]["numba"] and rec["checks"][0]["estimate"]["level"] == 0.999
+    assert rec["versions"]["numba"] and rec["checks"][0]["estimate"]["level"] == DEFAULT_LEVEL
     assert (out / "figures" / "fig_b4_quadratic_basin.png").stat().st_size > 10_000
     assert (out / "figures" / "fig_b4_quadratic_basin.pdf").exists()
     summary = json.loads((out / "summary.json").read_text())

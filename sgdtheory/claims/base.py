@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..stats import DIVERGED, INCONCLUSIVE, REJECTED, VERIFIED, Estimate, decide, decide_upper_bound
+from ..stats import DEFAULT_LEVEL, DIVERGED, INCONCLUSIVE, REJECTED, VERIFIED, Estimate, decide, decide_upper_bound
 
 CLAIM = "claim"
 NEGATIVE_CONTROL = "negative control"
@@ -103,7 +103,7 @@ class Settings:
 
     quick: bool = False
     seed: int = 20261123
-    level: float = 0.999
+    level: float = DEFAULT_LEVEL
     progress: Callable[[str], None] | None = None
 
     def step(self, message: str) -> None:

@@ -173,7 +173,7 @@ def run_a5(inst: RobbinsMonroInstance, settings: Settings) -> ClaimResult:
     lv = settings.level
     quick = settings.quick
     T = inst.horizon_quick if quick else inst.horizon_full
-    n_paths = 512 if quick else 2048
+    n_paths = 1024 if quick else 2048
     slope_res = 0.06 if quick else 0.04
     value_res = 0.2 if quick else 0.1
     basin = inst.basin

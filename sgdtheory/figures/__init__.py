@@ -25,6 +25,24 @@ def styled():
         yield plt
 
 
+def run_level(result) -> float:
+    """The confidence level of a result's Monte Carlo intervals (the run's ``--level``)."""
+    levels = [c.estimate.level for c in result.checks if c.estimate.level < 1.0]
+    return max(levels) if levels else 0.9999
+
+
+def ci_label(result) -> str:
+    """'99.99% CI' for a result run at level 0.9999: the legend text of its error bars."""
+    return f"{100 * run_level(result):.10g}% CI"
+
+
+def z_value(result) -> float:
+    """Two-sided normal quantile of the run's level (error bar = z * standard error)."""
+    from scipy.stats import norm
+
+    return float(norm.ppf(0.5 + run_level(result) / 2))
+
+
 def save(fig, outdir, stem: str) -> list[str]:
     """Save ``fig`` as ``stem.png`` and ``stem.pdf`` in ``outdir`` atomically; return the paths."""
     outdir = Path(outdir)

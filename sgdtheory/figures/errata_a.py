@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import new_figure
+from . import ci_label, new_figure
 
 
 def figure_e6(result, outdir) -> list[str]:
-    """One-step expected change of the loss at two points: exact vs Monte Carlo (99.9% CI), and 0."""
+    """One-step expected change of the loss at two points: exact vs Monte Carlo (CI at the run's level), and 0."""
     pts = result.data["points"]
     with new_figure(outdir, "fig_e6_supermartingale", figsize=(4.4, 3.0)) as (fig, ax, paths):
         x = np.arange(len(pts))
         est = [p["estimate"] for p in pts]
         ax.errorbar(x, [e["value"] for e in est], yerr=[[e["value"] - e["low"] for e in est],
                                                         [e["high"] - e["value"] for e in est]],
-                    fmt="o", color="C0", mfc="white", label="Monte Carlo (99.9% CI)")
+                    fmt="o", color="C0", mfc="white", label=f"Monte Carlo ({ci_label(result)})")
         ax.plot(x, [p["prediction"] for p in pts], "x", color="C1", markersize=8, label="exact")
         ax.axhline(0.0, color="C3", label="0: printed claim is 'at least 0'")
         ax.set_xticks(x, [f"point {i}" for i in x])

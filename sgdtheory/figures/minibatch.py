@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.ticker import NullFormatter
 
-from . import new_figure
+from . import ci_label, new_figure
 
 
 def figure_a1(result, outdir) -> list[str]:
-    """tr Cov g_B against B for both schemes: Monte Carlo (99.9% CI), c_B tr Sigma, and tr Sigma / B."""
+    """tr Cov g_B against B for both schemes: Monte Carlo (CI at the run's level), c_B tr Sigma, and tr Sigma / B."""
     d = result.data
     B = np.array(d["B"])
     n = d["n"]
@@ -20,7 +20,7 @@ def figure_a1(result, outdir) -> list[str]:
                 label=r"$\mathrm{tr}\,\Sigma\,(n-B)/(B(n-1))$ (without)")
         for scheme, c, m in (("with_replacement", "C0", "o"), ("without_replacement", "C1", "s")):
             ax.errorbar(B, d[scheme]["mc"], yerr=d[scheme]["mc_halfwidth"], fmt=m, color=c, mfc="white",
-                        label=f"Monte Carlo, {scheme.replace('_', ' ')} (99.9% CI)")
+                        label=f"Monte Carlo, {scheme.replace('_', ' ')} ({ci_label(result)})")
         ax.set_xlabel("batch size $B$")
         ax.set_ylabel(r"$\mathrm{tr}\,\mathrm{Cov}\,\hat g_B$")
         ax.set_title(f"A1: minibatch gradient covariance (n = {n})")
@@ -35,7 +35,7 @@ def figure_a2(result, outdir) -> list[str]:
     with new_figure(outdir, "fig_a2_gradient_at_optimum") as (fig, ax, paths):
         ax.plot(B, d["var_y"] / B, color="C0", label=r"$\mathrm{Var}(y)/B$ (claim)")
         ax.plot(B, np.full_like(B, d["var_y"]), color="C3", label=r"$\mathrm{Var}(y)$ (control)")
-        ax.errorbar(B, d["mc"], yerr=d["mc_halfwidth"], fmt="o", color="C5", mfc="white", label="Monte Carlo (99.9% CI)")
+        ax.errorbar(B, d["mc"], yerr=d["mc_halfwidth"], fmt="o", color="C5", mfc="white", label=f"Monte Carlo ({ci_label(result)})")
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.xaxis.set_minor_formatter(NullFormatter())

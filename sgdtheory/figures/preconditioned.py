@@ -8,7 +8,7 @@ from . import new_figure
 
 
 def figure_a4(result, outdir) -> list[str]:
-    """E|w_t - w*|^2 against t for positive-definite and indefinite F (log scale, 99.9% CIs),
+    """E|w_t - w*|^2 against t for positive-definite and indefinite F (log scale, CIs at the run's level),
     with the exact mean recursion's |m_t|^2 (the part of the error the mean explains)."""
     d = result.data
     t = np.array(d["steps"], dtype=float)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import new_figure
+from . import ci_label, new_figure, z_value
 
 
 def _loglog(ax, xticks):
@@ -18,7 +18,7 @@ def _loglog(ax, xticks):
 
 
 def figure_b4(result, outdir) -> list[str]:
-    """L(eta) - L(Phi*) against eta: MC with 99.9% intervals, exact curve, tangent E|g|^2/4, controls."""
+    """L(eta) - L(Phi*) against eta: MC with intervals at the run's level, exact curve, tangent E|g|^2/4, controls."""
     d = result.data
     etas = np.array(d["etas"])
     y = np.array(d["excess_mean"])
@@ -34,17 +34,17 @@ def figure_b4(result, outdir) -> list[str]:
         ax.plot(x, a * x, label=r"tangent $\frac{1}{4} E\|g\|^2\,\eta$ (theorem)")
         ax.plot(x, g2 / 2 * x, label=r"$\frac{1}{2} E\|g\|^2\,\eta$ (control)")
         ax.plot(x, g2 * x, label=r"$E\|g\|^2\,\eta$ (slide, control)")
-        ax.errorbar(etas, y, yerr=h, fmt="o", color="C5", mfc="white", label="SGD Monte Carlo (99.9% CI)")
+        ax.errorbar(etas, y, yerr=h, fmt="o", color="C5", mfc="white", label=f"SGD Monte Carlo ({ci_label(result)})")
         ax.set_ylim(0, 1.3 * max(y.max(), exact_y.max() if exact_y.size else 0))
         ax.set_xlabel(r"learning rate $\eta$")
         ax.set_ylabel(r"$L(\eta) - L(\Phi^*)$")
         ax.legend(loc="upper left")
         R = y / etas
         Rh = h / etas
-        bx.errorbar(etas, R, yerr=Rh, fmt="o", color="C5", mfc="white", label="Monte Carlo (99.9% CI)")
+        bx.errorbar(etas, R, yerr=Rh, fmt="o", color="C5", mfc="white", label=f"Monte Carlo ({ci_label(result)})")
         ic = d["fit_intercept"]
         bx.errorbar([0], [ic["value"]], yerr=[[ic["value"] - ic["low"]], [ic["high"] - ic["value"]]], fmt="s",
-                    color="C1", label="extrapolated intercept (99.9% CI)")
+                    color="C1", label=f"extrapolated intercept ({ci_label(result)})")
         bx.axhline(a, color="C0", label=r"$\frac{1}{4} E\|g\|^2$")
         if exact_y.size:
             bx.plot(exact_x, exact_y / exact_x, color="C0", linestyle=":", label="exact")
@@ -63,7 +63,7 @@ def figure_b3(result, outdir) -> list[str]:
     y = np.array(d["excess_mean"])
     se = np.array(d["excess_se"])
     with new_figure(outdir, "fig_b3_temperature", figsize=(4.2, 3.2)) as (fig, ax, paths):
-        ax.errorbar(etas, y, yerr=3.29 * se, fmt="o", color="C0", mfc="white", label="SGD Monte Carlo (99.9% CI)")
+        ax.errorbar(etas, y, yerr=z_value(result) * se, fmt="o", color="C0", mfc="white", label=f"SGD Monte Carlo ({ci_label(result)})")
         x0, y0 = etas[0], y[0]
         for p, c in ((1.0, "C1"), (0.5, "C2"), (2.0, "C3")):
             ax.plot(etas, y0 * (etas / x0) ** p, color=c, label=f"order {p:g}" + (" (claim)" if p == 1 else " (control)"))
@@ -77,7 +77,7 @@ def figure_b3(result, outdir) -> list[str]:
 
 
 def figure_b5(result, outdir) -> list[str]:
-    """|2L(eta/2) - L(eta) - L*| against eta (log-log): MC with 99.9% intervals, exact, leading term."""
+    """|2L(eta/2) - L(eta) - L*| against eta (log-log): MC with intervals at the run's level, exact, leading term."""
     d = result.data
     etas = np.array(d["etas"])
     D = -np.array(d["D_mean"])
@@ -87,8 +87,8 @@ def figure_b5(result, outdir) -> list[str]:
         ax.plot(fine, -np.array(d["exact_D"]), color="C0", label="exact")
         ax.plot(fine, -d["c2"] * fine**2, color="C1", label=r"leading term $\frac{a_2}{2}\eta^2$")
         ax.plot(fine, -d["exact_D"][-1] * fine / fine[-1], color="C3", label=r"order $\eta$ (control)")
-        lo = np.maximum(D - 3.29 * se, D * 1e-2)
-        ax.errorbar(etas, D, yerr=[D - lo, 3.29 * se], fmt="o", color="C5", mfc="white", label="Monte Carlo (99.9% CI)")
+        lo = np.maximum(D - z_value(result) * se, D * 1e-2)
+        ax.errorbar(etas, D, yerr=[D - lo, z_value(result) * se], fmt="o", color="C5", mfc="white", label=f"Monte Carlo ({ci_label(result)})")
         _loglog(ax, etas)
         ax.set_xlabel(r"learning rate $\eta$")
         ax.set_ylabel(r"$L(\Phi^*) - [2L(\eta/2) - L(\eta)]$")

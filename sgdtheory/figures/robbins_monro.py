@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import new_figure
+from . import ci_label, new_figure
 
 
 def figure_a5(result, outdir) -> list[str]:
     """Left: asymptotic log-log slope of E|w_t - w*|^2 against p (theory line: -p for p < 1, 0 for
-    p > 1; at p = 1, -min(1, 2 c lambda_min)); Monte Carlo slopes with their 99.9% intervals.
+    p > 1; at p = 1, -min(1, 2 c lambda_min)); Monte Carlo slopes with their intervals at the run's level.
     Right: E|w_t - w*|^2 against t, exact recursion (lines) and Monte Carlo (points with intervals)."""
     d = result.data
     cases = d["cases"]
@@ -46,6 +46,6 @@ def figure_a5(result, outdir) -> list[str]:
         ax.set_yscale("log")
         ax.set_xlabel("step $t$")
         ax.set_ylabel(r"$E\,|w_t-w^*|^2$")
-        ax.set_title("exact recursion (lines), Monte Carlo (points, 99.9%)")
+        ax.set_title(f"exact recursion (lines), Monte Carlo (points, {ci_label(result)})")
         ax.legend(fontsize=6)
     return paths

@@ -10,7 +10,7 @@ from . import new_figure
 def figure_a3(result, outdir) -> list[str]:
     """Left: sign of the exact one-step change E[L(w - eta g_B)] - L(w) over the plane (shaded:
     ascent in expectation), the predicted boundary, and the Monte Carlo check points (filled: the
-    99.9% interval lies above 0, open: below).  Middle: E[U_t] (corrected loss) and E[V_t], exact
+    interval lies above 0, open: below).  Middle: E[U_t] (corrected loss) and E[V_t], exact
     and Monte Carlo.  Right: fraction of paths with V_s <= eps for all recorded s >= t."""
     d = result.data
     m = d["map"]
