@@ -6,12 +6,21 @@ Each family lives in its own module and registers its claims on import:
 * ``preconditioned`` -- A4 (seed 000, second-order SGD);
 * ``supermartingale`` -- A3 (seeds 000/002: the loss as a supermartingale, Robbins-Siegmund);
 * ``robbins_monro`` -- A5 (seeds 003/000: Robbins-Monro step conditions and rates);
+* ``saddle`` -- A8 (seed 004, Ge et al. 2015: escaping a strict saddle);
 * ``errata_a`` -- errata E6 (000) and E9 (003) of family A;
 * ``quadratic_basin`` -- B3, B4, B5 and errata E3, E4 (seed 003, the quadratic-basin theorem);
   their instance, config format and learning-rate sweep are in ``basin_sweep``.
 """
 
-from . import errata_a, minibatch, preconditioned, quadratic_basin, robbins_monro, supermartingale  # noqa: F401  (register the claims)
+from . import (  # noqa: F401  (register the claims)
+    errata_a,
+    minibatch,
+    preconditioned,
+    quadratic_basin,
+    robbins_monro,
+    saddle,
+    supermartingale,
+)
 from .base import REGISTRY, Check, Claim, ClaimResult, Settings
 
 __all__ = ["REGISTRY", "Check", "Claim", "ClaimResult", "Settings", "get"]
