@@ -6,6 +6,7 @@ Each family lives in its own module and registers its claims on import:
 * ``preconditioned`` -- A4 (seed 000, second-order SGD);
 * ``supermartingale`` -- A3 (seeds 000/002: the loss as a supermartingale, Robbins-Siegmund);
 * ``robbins_monro`` -- A5 (seeds 003/000: Robbins-Monro step conditions and rates);
+* ``sampling_order`` -- A7 (seed 004: cyclic order, random reshuffling, with replacement);
 * ``saddle`` -- A8 (seed 004, Ge et al. 2015: escaping a strict saddle);
 * ``errata_a`` -- errata E6 (000) and E9 (003) of family A;
 * ``quadratic_basin`` -- B3, B4, B5 and errata E3, E4 (seed 003, the quadratic-basin theorem);
@@ -19,6 +20,7 @@ from . import (  # noqa: F401  (register the claims)
     quadratic_basin,
     robbins_monro,
     saddle,
+    sampling_order,
     supermartingale,
 )
 from .base import REGISTRY, Check, Claim, ClaimResult, Settings
