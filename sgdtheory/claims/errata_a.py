@@ -53,7 +53,7 @@ def run_e6(inst: BasinInstance, settings: Settings) -> ClaimResult:
     for j, off in enumerate(OFFSETS):
         w = p.minimizer + np.resize(off, p.d)
         grad = p.gradients(w).mean(axis=0)
-        settings.step(f"E6 point {j}")
+        settings.step(f"point {j}")
         res = sample_gradients(p, w, inst.sampler, n_draws=draws, n_paths=paths, seed=settings.seed,
                                seed_key=(0xE6, j), center=np.zeros(p.d))
         # per path: mean over draws of L(w - eta g) - L(w) = -eta grad.g + eta^2/2 g.Hbar g

@@ -147,7 +147,7 @@ def run_a1(inst: GradientInstance, settings: Settings) -> ClaimResult:
         data[scheme] = {"mc": [], "mc_halfwidth": [], "theory": []}
         for bi, B in enumerate(inst.batch_sizes):
             cB = batch_factor(n, B, scheme)
-            settings.step(f"A1 {scheme} B={B}")
+            settings.step(f"{scheme} B={B}")
             res = sample_gradients(inst.problem, inst.w, Sampler(B, scheme), n_draws=draws, n_paths=paths,
                                    seed=settings.seed, seed_key=(0xA1, si, bi))
             tr = res.trace(lv)
@@ -189,7 +189,7 @@ def run_a2(inst: GradientInstance, settings: Settings) -> ClaimResult:
     paths, draws = _draws(settings)
     checks, data = [], {"B": list(inst.batch_sizes), "var_y": var_y, "mc": [], "mc_halfwidth": []}
     for bi, B in enumerate(inst.batch_sizes):
-        settings.step(f"A2 B={B}")
+        settings.step(f"B={B}")
         res = sample_gradients(inst.problem, inst.w, Sampler(B), n_draws=draws, n_paths=paths,
                                seed=settings.seed, seed_key=(0xA2, bi), center=np.zeros(1))
         var = res.second_moment(0, 0, lv)

@@ -103,7 +103,7 @@ def run_a4(inst: PreconditionerInstance, settings: Settings) -> ClaimResult:
     d0 = float(np.sum(inst.delta0**2))
     checks, data = [], {"steps": list(RECORD), "delta0_sq": d0}
     for key, F, role in (("pd", inst.F_pd, CLAIM), ("indefinite", inst.F_indefinite, NEGATIVE_CONTROL)):
-        settings.step(f"A4 F_{key}")
+        settings.step(f"F_{key}")
         res = simulate(p, inst.schedule, optimizer=PreconditionedSGD(F), sampler=Sampler(1), n_steps=T,
                        n_paths=n_paths, seed=settings.seed, seed_key=(0xA4, int(key == "pd")),
                        w0=p.minimizer + inst.delta0, record_steps=RECORD, record=("dist_sq", "moments"),

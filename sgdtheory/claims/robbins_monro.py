@@ -184,7 +184,7 @@ def run_a5(inst: RobbinsMonroInstance, settings: Settings) -> ClaimResult:
     data = {"steps": steps.tolist(), "eta_c": eta_c, "cases": {}}
 
     for j, (key, p, tcl, control) in enumerate(CASES):
-        settings.step(f"A5 {key}")
+        settings.step(key)
         sched = inst.schedule(p, tcl, eta_c)
         target, regime = asymptotic_slope(p, sched.c, inst.lam_min)
         exact = moments.run(sched, inst.delta0, steps)
@@ -228,7 +228,7 @@ def run_a5(inst: RobbinsMonroInstance, settings: Settings) -> ClaimResult:
 
     # p > 1: the steps are summable and the error stalls
     key, p, tcl = STALL_CASE
-    settings.step(f"A5 {key}")
+    settings.step(key)
     sched = inst.schedule(p, tcl, eta_c)
     exact = moments.run(sched, inst.delta0, np.concatenate([steps, [10 * T]]))
     res = _simulate(inst, sched, T, steps, n_paths, settings, len(CASES))
@@ -256,7 +256,7 @@ def run_a5(inst: RobbinsMonroInstance, settings: Settings) -> ClaimResult:
     plateaus = []
     for k, frac in enumerate(CONSTANT_FRACTIONS):
         eta = frac * eta_c
-        settings.step(f"A5 constant eta = {eta:.3g}")
+        settings.step(f"constant eta = {eta:.3g}")
         tau = 1.0 / (2.0 * eta * inst.lam_min)  # relaxation time of the second moment (steps)
         burn = int(math.ceil(math.log(1e5 * float(inst.delta0 @ inst.delta0)) * tau))
         n_steps = burn + int((100 if quick else 400) * tau)

@@ -243,7 +243,7 @@ def run_a8(inst: SaddleInstance, settings: Settings) -> ClaimResult:
     a = 1.0 + eta * lam
     n_paths = 32768 if settings.quick else 1 << 20
     data: dict = {"sigmas": list(inst.sigmas), "radius": R, "eta": eta, "lambda": lam, "n_paths": n_paths}
-    settings.step("A8 gradient descent on and off the stable manifold")
+    settings.step("gradient descent on and off the stable manifold")
     checks = _gd_checks(inst, settings, data)
 
     sig = np.array(inst.sigmas)
@@ -252,7 +252,7 @@ def run_a8(inst: SaddleInstance, settings: Settings) -> ClaimResult:
     taus_mid = None
     mid = len(sig) // 2
     for j, s in enumerate(sig):
-        settings.step(f"A8 SGD from the saddle, sigma = {s:.3g}")
+        settings.step(f"SGD from the saddle, sigma = {s:.3g}")
         n = th.horizon_for(fr, eta, s, R, n_paths)
         prob = SaddleQuadratic(inst.H, s * s * inst.C, inst.w_star)
         res = simulate(prob, eta, n_steps=n, n_paths=n_paths, seed=settings.seed, seed_key=(SEED, 100 + j),
@@ -295,7 +295,7 @@ def run_a8(inst: SaddleInstance, settings: Settings) -> ClaimResult:
     checks.append(Check("SGD from the saddle escapes: fraction of paths out of the ball (all sigmas)", CLAIM,
                         float(np.mean(p_esc)), esc, 1e-3, "exact P(tau <= n) per ensemble, averaged"))
 
-    settings.step("A8 fits")
+    settings.step("fits")
     fit = weighted_linear_fit(xs, means, ses, lv, dof_each=n_paths - 1)
     fit_exact = weighted_linear_fit(xs, pred, ses, lv, dof_each=n_paths - 1)
     slope_pred = th.asymptotic_slope(eta, lam)

@@ -120,7 +120,7 @@ def run_a3(inst: SupermartingaleInstance, settings: Settings) -> ClaimResult:
             raise SgdTheoryError("the instance has no bounded region of ascent along a checked ray")
         delta = f * rstar * u
         w = p.minimizer + delta
-        settings.step(f"A3 point {j} (r = {f:g} r*)")
+        settings.step(f"point {j} (r = {f:g} r*)")
         res = sample_gradients(p, w, inst.basin.sampler, n_draws=draws, n_paths=paths, seed=settings.seed,
                                seed_key=(0xA3, 0, j), center=np.zeros(p.d))
         grad = Hbar @ delta
@@ -153,12 +153,12 @@ def run_a3(inst: SupermartingaleInstance, settings: Settings) -> ClaimResult:
     P, R, tail_err = consts.correction(sched, steps)
     exact_v = SGDMoments(inst.basin.basin).run(sched, inst.delta0, steps).excess_loss
     exact_u = exact_v / P + R
-    settings.step("A3 Robbins-Monro paths")
+    settings.step("Robbins-Monro paths")
     res = simulate(p, sched, sampler=inst.basin.sampler, n_steps=T, n_paths=n_paths, seed=settings.seed,
                    seed_key=(0xA3, 1), w0=p.minimizer + inst.delta0, record_steps=steps, record=("excess_loss",),
                    check_stability=False)
     eta0 = sched.max_lr
-    settings.step("A3 constant-eta paths")
+    settings.step("constant-eta paths")
     res_c = simulate(p, Constant(eta0), sampler=inst.basin.sampler, n_steps=T, n_paths=n_paths, seed=settings.seed,
                      seed_key=(0xA3, 2), w0=p.minimizer + inst.delta0, record_steps=steps, record=("excess_loss",),
                      check_stability=False)
