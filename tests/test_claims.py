@@ -61,7 +61,7 @@ def test_a_wrong_theory_is_caught(monkeypatch):
     assert REGISTRY["B4"].run(inst, QUICK).status != AS_EXPECTED
 
 
-@pytest.mark.parametrize("cid", ["A3", "B3", "B4", "B5", "E3", "E4", "E6", "E9"])
+@pytest.mark.parametrize("cid", ["A3", "A6", "B3", "B4", "B5", "E3", "E4", "E6", "E9"])
 def test_user_instance_from_config(tmp_path, cid):
     cfg = tmp_path / "user.toml"
     cfg.write_text(USER_CONFIG)

@@ -6,6 +6,7 @@ Each family lives in its own module and registers its claims on import:
 * ``preconditioned`` -- A4 (seed 000, second-order SGD);
 * ``supermartingale`` -- A3 (seeds 000/002: the loss as a supermartingale, Robbins-Siegmund);
 * ``robbins_monro`` -- A5 (seeds 003/000: Robbins-Monro step conditions and rates);
+* ``gradient_flow`` -- A6 (seed 003: Euler and SGD converge to gradient flow; the progress theorem);
 * ``sampling_order`` -- A7 (seed 004: cyclic order, random reshuffling, with replacement);
 * ``saddle`` -- A8 (seed 004, Ge et al. 2015: escaping a strict saddle);
 * ``errata_a`` -- errata E6 (000) and E9 (003) of family A;
@@ -15,6 +16,7 @@ Each family lives in its own module and registers its claims on import:
 
 from . import (  # noqa: F401  (register the claims)
     errata_a,
+    gradient_flow,
     minibatch,
     preconditioned,
     quadratic_basin,
