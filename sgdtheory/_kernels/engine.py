@@ -28,6 +28,16 @@ def _sq_norm(x):
     return q
 
 
+@njit(cache=True, fastmath=FAST)
+def poly_excess(b, x):
+    """sum_{k>=1} b_k x^k by Horner's rule (b_0 is not read): the 1-D polynomial problem's excess loss
+    (compiled separately, not inlined: inlining it slowed the quadratic problems' loop by ~2%)."""
+    q = b[b.shape[0] - 1]
+    for k in range(b.shape[0] - 2, 0, -1):
+        q = q * x + b[k]
+    return q * x
+
+
 @njit(inline="always", cache=True, fastmath=FAST)
 def _observe(want_excess, want_bloss, want_gsq, want_dist, want_moments, delta, Hbar, excess_poly, bloss, g, out):
     """Add the observables to ``out`` (streaming sums; a record slot starts at 0, so it is written).
@@ -41,21 +51,17 @@ def _observe(want_excess, want_bloss, want_gsq, want_dist, want_moments, delta, 
     """
     d = delta.shape[0]
     j = 0
-    if want_excess and excess_poly.shape[0] > 0:
-        x = delta[0]
-        q = excess_poly[excess_poly.shape[0] - 1]
-        for k in range(excess_poly.shape[0] - 2, 0, -1):
-            q = q * x + excess_poly[k]
-        out[j] += q * x
-        j += 1
-    elif want_excess:
-        q = 0.0
-        for k in range(d):
-            hk = 0.0
-            for l in range(d):
-                hk += Hbar[k, l] * delta[l]
-            q += delta[k] * hk
-        out[j] += 0.5 * q
+    if want_excess:
+        if excess_poly.shape[0] > 0:
+            out[j] += poly_excess(excess_poly, delta[0])
+        else:
+            q = 0.0
+            for k in range(d):
+                hk = 0.0
+                for l in range(d):
+                    hk += Hbar[k, l] * delta[l]
+                q += delta[k] * hk
+            out[j] += 0.5 * q
         j += 1
     if want_bloss:
         out[j] += bloss
