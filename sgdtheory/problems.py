@@ -19,7 +19,8 @@ and one non-quadratic:
 * ``PolynomialFiniteSum1D`` -- d = 1, L_i(w) = sum_k a_ik w^k (degree K >= 2, mean of even degree
   with a positive leading coefficient), optionally with additive Gaussian gradient noise: several
   local minima (double wells, sharp and flat minima, minima whose per-example gradients disagree
-  by different amounts; seed 003, "Langevin Dynamics" and "SGD as MCMC").  The engine measures
+  by different amounts; seed 003, "SGD as a form of MCMC", "Langevin Dynamics", "Stationary
+  Distributions").  The engine measures
   relative to a chosen ``reference`` point (default the global minimiser), and its excess loss
   is the exact polynomial L(w) - L(reference).
 """
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 from math import comb
 
 import numpy as np
@@ -329,11 +331,14 @@ class PolynomialFiniteSum1D:
     """L_i(w) = sum_{k=0..K} a_ik w^k (w scalar, d = 1), i = 1..n;  L(w) = mean_i L_i(w).
 
     The minibatch gradient the engine uses is g_B(w) = mean_{i in B} L_i'(w) + (noise_sd/sqrt(B)) xi
-    with xi ~ N(0, 1) (no normal is drawn when noise_sd = 0).  With n = 1 and noise_sd = sigma
+    with xi ~ N(0, 1), one fresh normal per step after the minibatch indices (none is drawn when
+    noise_sd = 0); B is the batch size (n for full-batch sampling).  With n = 1 and noise_sd = sigma
     this is gradient descent plus constant Gaussian noise, whose small-step stationary density is
-    proportional to exp(-2 L(w) / (eta sigma^2)) (seed 003, "Langevin Dynamics": SGD as Langevin
-    dynamics at temperature eta sigma^2/2); with n > 1 the minibatch noise is state dependent,
-    Var_i L_i'(w) / B (with replacement; seed 000, "SGD").  Typical instances: a quadratic, a
+    the Boltzmann density proportional to exp(-2 L(w) / (eta sigma^2)) (seed 003, "Langevin
+    Dynamics": d Phi = -g dt + sqrt(eta) eps sqrt(dt), eps ~ N(0, Sigma); "Stationary
+    Distributions": in one dimension a Boltzmann distribution; here temperature eta sigma^2/2);
+    with n > 1 the minibatch noise is state dependent, Sigma(w)/B with Sigma(w) = Var_i L_i'(w)
+    (``gradient_variance``; with replacement; seed 000, "SGD").  Typical instances: a quadratic, a
     double well (w^2 - 1)^2, two minima of equal depth and curvature whose per-example gradients
     disagree by different amounts, a sharp and a flat minimum.
 
@@ -522,10 +527,19 @@ class PolynomialFiniteSum1D:
 
     def stability_curvature(self) -> float | None:
         """max L'' over the strict local minima (None if there is none); see ``simulate.stability_limit``."""
+        return self._stability_curvature
+
+    @cached_property
+    def _stability_curvature(self) -> float | None:
         mins = self.local_minima()
         return max(self.curvature(x) for x in mins) if mins.size else None
 
     def kernel_data(self) -> KernelProblem:
+        return self._kernel_data
+
+    @cached_property
+    def _kernel_data(self) -> KernelProblem:
+        """Built once per instance (the exact Taylor coefficients cost O(n K) rational operations)."""
         b = self.taylor_coefficients(self.reference)
         b[0] = 0.0
         return KernelProblem(codes.PROBLEM_POLY1D, self.coeffs, np.zeros((1, 1, 1)), np.array([self.noise_sd]),

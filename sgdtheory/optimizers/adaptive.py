@@ -63,9 +63,11 @@ class AdaptiveOptimizer(Optimizer):
 class AdaGrad(AdaptiveOptimizer):
     """Diagonal AdaGrad: G_t = G_{t-1} + g_t^2;  w_{t+1} = w_t - eta_t g_t / (sqrt(G_t) + eps);  G_0 = 0.
 
-    Source: Duchi, Hazan and Singer, JMLR 12 (2011), the diagonal update of Figure 1 /
-    eq. (6) with H_t = delta I + diag(G_t)^(1/2) (delta = eps outside the square root), as in
-    PyTorch ``Adagrad(lr_decay=0, initial_accumulator_value=0)``.  Since G_t >= g_t^2, every step
+    Source: Duchi, Hazan and Singer, JMLR 12 (2011), Figure 1 (AdaGrad with diagonal matrices),
+    unconstrained: H_t = delta I + diag(s_t), s_(t,i) = ||g_(1:t,i)||_2 = sqrt(G_t,i), so the step
+    is eta g_t / (delta + sqrt(G_t)) with delta = eps outside the square root; as PyTorch
+    ``Adagrad(lr_decay=0, initial_accumulator_value=0)``.  Tieleman and Hinton's RMSProp below
+    replaces the sum G by an exponential average.  Since G_t >= g_t^2, every step
     is at most eta_t per coordinate.
 
     Args:
