@@ -466,30 +466,32 @@ class PolynomialFiniteSum1D:
         return float(npoly.polyval(abs(x), c))
 
     def _polish(self, x: float) -> float:
-        """Newton's method on L' from x while |L'| decreases (at most 20 steps)."""
-        gx = self.mean_gradient(x)
-        for _ in range(20):
-            h = self.curvature(x)
-            if gx == 0.0 or not h != 0.0:
-                break
-            y = x - gx / h
-            gy = self.mean_gradient(y)
-            if not abs(gy) < abs(gx):
-                break
-            x, gx = y, gy
+        """Newton's method on L' from x while |L'| decreases (at most 20 steps; a step that overflows,
+        as next to a degenerate root, ends it)."""
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            gx = self.mean_gradient(x)
+            for _ in range(20):
+                h = self.curvature(x)
+                if gx == 0.0 or not h != 0.0:
+                    break
+                y = x - gx / h
+                gy = self.mean_gradient(y)
+                if not abs(gy) < abs(gx):
+                    break
+                x, gx = y, gy
         return x
 
     def critical_points(self) -> np.ndarray:
         """Sorted real roots of L' (numpy.polynomial companion-matrix roots with |Im| <= 1e-6 (1 + |Re|),
-        refined by Newton's method, kept if |L'| <= 1e-8 of its rounding scale, merged when closer
-        than 1e-9 (1 + |x|))."""
+        refined by Newton's method, kept if |L'| <= 1e-8 of its rounding scale (+ 1e-300), merged when
+        closer than 1e-9 (1 + |x|))."""
         roots = npoly.polyroots(npoly.polyder(self.mean_coefficients))
         out: list[float] = []
         for r in np.atleast_1d(roots):
             if abs(r.imag) > 1e-6 * (1.0 + abs(r.real)):
                 continue
             x = self._polish(float(r.real))
-            if abs(self.mean_gradient(x)) > 1e-8 * self._scale(x, 1):
+            if abs(self.mean_gradient(x)) > 1e-8 * self._scale(x, 1) + 1e-300:  # (floor: subnormal terms)
                 continue
             if all(abs(x - y) > 1e-9 * (1.0 + abs(x)) for y in out):
                 out.append(x)
@@ -505,7 +507,8 @@ class PolynomialFiniteSum1D:
         within 1e-12 (1 + |L|) go to the leftmost; refined by Newton's method when L'' > 0 there."""
         roots = np.atleast_1d(npoly.polyroots(npoly.polyder(self.mean_coefficients)))
         cand = sorted(set(float(r.real) for r in roots) | set(self.critical_points().tolist()))
-        values = [self.loss(x) for x in cand]
+        with np.errstate(over="ignore", invalid="ignore"):
+            values = [self.loss(x) for x in cand]
         low = min(values)
         x = next(c for c, v in zip(cand, values) if v <= low + 1e-12 * (1.0 + abs(low)))
         return self._polish(x) if self.curvature(x) > 0 else x
