@@ -24,7 +24,8 @@ from ._kernels.engine import run_paths
 from ._kernels.rng import ZIG_FI, ZIG_KI, ZIG_WI, path_states
 from .errors import SgdTheoryError, as_float_array, check_int
 from .optimizers import SGD, HeavyBall, Nesterov, Optimizer, PreconditionedSGD
-from .problems import GaussianNoiseQuadratic, LinearRegression, Problem, QuadraticFiniteSum
+from .optimizers.adaptive import AdaptiveOptimizer
+from .problems import GaussianNoiseQuadratic, LinearRegression, PolynomialFiniteSum1D, Problem, QuadraticFiniteSum
 from .sampling import Sampler
 from .schedules import Constant, Power
 from .stats import DEFAULT_LEVEL, Estimate, batch_means_interval, replica_interval
@@ -70,8 +71,31 @@ def stability_limit(problem: Problem, optimizer: Optimizer, sampler: Sampler) ->
     second-moment operator (``theory.quadratic_basin``).  Otherwise the deterministic limit on
     the mean Hessian's largest eigenvalue lambda: eta < 2/lambda (GD), 2(1+mu)/lambda (heavy ball),
     2(1+mu)/((1+2mu) lambda) (Nesterov) -- necessary conditions.
+
+    ``PolynomialFiniteSum1D``: the same formulas with lambda = max L'' over the strict local minima,
+    i.e. the largest rate at which every local minimum is linearly stable for the noiseless
+    iteration (a necessary condition for the run to be able to stay near each of them; at a larger
+    rate the sharpest minima repel, which claims about escaping sharp minima do on purpose with
+    ``check_stability=False``).  Without a strict local minimum (e.g. L = w^4) the linear criterion
+    is vacuous and the limit is +inf.
+
+    Adaptive optimizers (AdaGrad, RMSProp, Adam, AMSGrad): +inf.  Their steps are bounded by a
+    multiple of the learning rate when beta1 < sqrt(beta2) (``AdaptiveOptimizer.step_bound``), so no
+    rate makes the iterates blow up, and the quadratic-basin limit of SGD does not apply (near a
+    minimum they keep moving by O(lr) per step instead of diverging); claims state their own
+    conditions and pass ``check_stability=False`` where they want to document that.
     """
-    lam = float(np.linalg.eigvalsh(problem.mean_hessian)[-1])
+    if isinstance(optimizer, AdaptiveOptimizer):
+        return np.inf, (f"none: the SGD stability limits do not apply to {type(optimizer).__name__}; "
+                        f"{optimizer.step_bound_text()}")
+    if isinstance(problem, PolynomialFiniteSum1D):
+        lam = problem.stability_curvature()
+        if lam is None:
+            return np.inf, "none: L has no strict local minimum, so linear stability gives no limit"
+        hess = np.array([[lam]])
+    else:
+        hess = problem.mean_hessian
+    lam = float(np.linalg.eigvalsh(hess)[-1])
     if isinstance(optimizer, SGD) and sampler.scheme in ("with_replacement", "without_replacement") \
             and isinstance(problem, (QuadraticFiniteSum, LinearRegression)) and problem.d <= 24:
         from .theory.quadratic_basin import QuadraticBasin
@@ -80,7 +104,7 @@ def stability_limit(problem: Problem, optimizer: Optimizer, sampler: Sampler) ->
         basin = QuadraticBasin(quad.g, quad.H, batch_size=sampler.validate_for(problem.n), sampling=sampler.scheme)
         return float(basin.stability_limit()), "mean-square stability of the exact second-moment recursion"
     if isinstance(optimizer, PreconditionedSGD):
-        mu = np.linalg.eigvals(optimizer.F @ problem.mean_hessian)
+        mu = np.linalg.eigvals(optimizer.F @ hess)
         if np.any(mu.real <= 0):
             return 0.0, "no learning rate is stable: F Hbar has an eigenvalue with non-positive real part"
         return float(np.min(2 * mu.real / np.abs(mu) ** 2)), "stability of I - eta F Hbar (mean iterate)"
@@ -204,11 +228,14 @@ def simulate(
     """Run ``n_paths`` independent paths of ``n_steps`` optimizer steps on ``problem``.
 
     Args:
-        problem: a ``QuadraticFiniteSum``, ``LinearRegression`` or ``GaussianNoiseQuadratic``.
+        problem: a ``QuadraticFiniteSum``, ``LinearRegression``, ``GaussianNoiseQuadratic`` (or
+            ``SaddleQuadratic``) or ``PolynomialFiniteSum1D`` (w* = its ``reference``).
         lr: a float (constant learning rate) or a schedule (``schedules.Constant``/``Power``).
-        optimizer: default ``SGD()``.  sampler: default ``Sampler(1, "with_replacement")``.
+        optimizer: default ``SGD()``; any of ``sgdtheory.optimizers`` (SGD, HeavyBall, Nesterov,
+            PreconditionedSGD, AdaGrad, RMSProp, Adam, AMSGrad), state starting at zero.
+        sampler: default ``Sampler(1, "with_replacement")``.
         seed, seed_key: the paths use ``SeedSequence(seed, spawn_key=seed_key + (path,))``.
-        w0: start (default the minimiser w*).
+        w0: start (default the minimiser w*; for ``PolynomialFiniteSum1D`` its reference point).
         record_steps: steps k in [0, n_steps] at which the ``record`` observables (any of
             "excess_loss", "dist_sq", "moments") of w_k are kept for every path.
         time_average: observables ("excess_loss", "batch_loss", "grad_sq", "dist_sq", "moments")
@@ -221,7 +248,8 @@ def simulate(
     """
     optimizer = SGD() if optimizer is None else optimizer
     sampler = Sampler() if sampler is None else sampler
-    if not isinstance(problem, (QuadraticFiniteSum, LinearRegression, GaussianNoiseQuadratic)):
+    if not isinstance(problem, (QuadraticFiniteSum, LinearRegression, GaussianNoiseQuadratic,
+                                PolynomialFiniteSum1D)):
         raise SgdTheoryError(f"problem: expected a sgdtheory problem, got {type(problem).__name__}")
     if not isinstance(optimizer, Optimizer):
         raise SgdTheoryError(f"optimizer: expected an sgdtheory optimizer, got {type(optimizer).__name__}")
@@ -270,7 +298,7 @@ def simulate(
     diverged_at = np.zeros(n_paths, dtype=np.int64)
     noise_scale = 1.0 / np.sqrt(batch)
     run_paths(
-        kp.code, kp.A, kp.Hs, kp.v, noise_scale, kp.w_star, kp.Hbar,
+        kp.code, kp.A, kp.Hs, kp.v, noise_scale, kp.w_star, kp.Hbar, kp.excess_poly,
         codes.SAMPLING_FULL if kp.code == codes.PROBLEM_GAUSSIAN_NOISE else sampler.code,
         batch, optimizer.code, optimizer.hyperparameters(), optimizer.state_size(d),
         schedule.code, schedule.parameters(),

@@ -10,6 +10,7 @@ module only names them once so that kernels and records agree.
 PROBLEM_QUADRATIC = 0  # per-example g_i, H_i, c_i around the minimiser
 PROBLEM_LINREG = 1  # per-example x_i, y_i; L_i = (x_i.w - y_i)^2 / 2
 PROBLEM_GAUSSIAN_NOISE = 2  # H(w - w*) + L xi / sqrt(B), xi ~ N(0, I)
+PROBLEM_POLY1D = 3  # d = 1, L_i(w) = sum_k a_ik w^k; batch mean of L_i'(w) + noise_sd xi / sqrt(B)
 
 # minibatch sampling (sgdtheory.sampling)
 SAMPLING_WITH_REPLACEMENT = 0
@@ -23,6 +24,10 @@ OPT_SGD = 0
 OPT_HEAVY_BALL = 1
 OPT_NESTEROV = 2
 OPT_PRECONDITIONED = 3  # w <- w - lr F g, F (d x d) row-major in hp
+OPT_ADAGRAD = 4  # hp = (eps,); state = G (d)
+OPT_RMSPROP = 5  # hp = (beta, eps); state = v (d)
+OPT_ADAM = 6  # hp = (beta1, beta2, eps, bias_correction); state = m (d), v (d), t
+OPT_AMSGRAD = 7  # hp = (beta1, beta2, eps); state = m (d), v (d), vhat (d)
 
 # learning-rate schedules (sgdtheory.schedules)
 SCHEDULE_CONSTANT = 0

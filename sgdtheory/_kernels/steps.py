@@ -9,11 +9,16 @@ import numpy as np
 from numba import njit
 
 from .codes import (
+    OPT_ADAGRAD,
+    OPT_ADAM,
+    OPT_AMSGRAD,
     OPT_HEAVY_BALL,
     OPT_NESTEROV,
     OPT_PRECONDITIONED,
+    OPT_RMSPROP,
     OPT_SGD,
     PROBLEM_LINREG,
+    PROBLEM_POLY1D,
     PROBLEM_QUADRATIC,
     SAMPLING_CYCLIC,
     SAMPLING_RESHUFFLE,
@@ -77,6 +82,38 @@ def draw_batch(scheme, S, row, n, batch, idx, perm, pos):
 
 
 @njit(inline="always", cache=True, fastmath=FAST)
+def poly1d_gradient(A, v, noise_scale, idx, batch, w, g, z, S, row, ki, wi, fi):
+    """``batch_gradient`` for the 1-D polynomial problem (inlined; dispatched first, before the other
+    problems' code, which in timings left the other problems' inner loop as fast as before).
+
+    g = mean_j L_i'(w) + v[0] * noise_scale * xi with L_i'(w) = sum_{k>=1} k a_ik w^(k-1) and
+    L_i(w) = sum_k a_ik w^k by Horner's rule (``A`` = a_ik, n x (K+1), lowest degree first); the
+    standard normal xi comes from S[row] and is drawn only when v[0] (the noise standard deviation)
+    is > 0.  Returns the minibatch loss mean_j L_i(w) (without noise).
+    """
+    inv_b = 1.0 / batch
+    x = w[0]
+    deg = A.shape[1] - 1
+    gs = 0.0
+    loss = 0.0
+    for j in range(batch):
+        i = idx[j]
+        p = deg * A[i, deg]  # Horner for L_i'
+        q = A[i, deg]  # Horner for L_i
+        for k in range(deg - 1, 0, -1):
+            p = p * x + k * A[i, k]
+            q = q * x + A[i, k]
+        gs += p
+        loss += q * x + A[i, 0]
+    gs *= inv_b
+    if v[0] > 0.0:
+        fill_normals(S, row, z, 1, v[0] * noise_scale, ki, wi, fi)
+        gs += z[0]
+    g[0] = gs
+    return loss * inv_b
+
+
+@njit(inline="always", cache=True, fastmath=FAST)
 def batch_gradient(code, A, Hs, v, noise_scale, idx, batch, delta, w, g, z, S, row, ki, wi, fi):
     """Write the minibatch gradient at ``w`` into ``g``; return the minibatch loss.
 
@@ -86,10 +123,13 @@ def batch_gradient(code, A, Hs, v, noise_scale, idx, batch, delta, w, g, z, S, r
     gaussian noise: g = H delta + noise_scale * L xi, xi ~ N(0, I), ``Hs[0]`` = H, ``A`` = L; the
       returned "minibatch loss" is the full loss delta.H delta/2 + ``v[0]``; ``z`` (d) is scratch
       and the normals come from the generator S[row].
+    1-D polynomial (d = 1): ``poly1d_gradient``; ``A`` = coefficients, ``v[0]`` = noise_sd.
 
     Compiled with reassociation allowed (``FAST``), so sums may be vectorised: results agree
     with the numpy reference to rounding, and are still deterministic.
     """
+    if code == PROBLEM_POLY1D:
+        return poly1d_gradient(A, v, noise_scale, idx, batch, w, g, z, S, row, ki, wi, fi)
     d = g.shape[0]
     inv_b = 1.0 / batch
     if code == PROBLEM_QUADRATIC:
@@ -150,6 +190,54 @@ def learning_rate(code, sp, t):
     return np.nan
 
 
+@njit(cache=True)
+def adaptive_step(code, hp, lr, w, state, g):
+    """The adaptive optimizers' updates (see ``optimizer_step``), compiled as a separate function, not
+    inlined: inlining them slowed the engine's loop for the other optimizers by ~5% (W2, one thread)
+    and gained them little (their cost is dominated by sqrt and, for Adam, two pow calls a step)."""
+    d = w.shape[0]
+    if code == OPT_ADAGRAD:
+        eps = hp[0]
+        for k in range(d):
+            state[k] = state[k] + g[k] * g[k]
+            w[k] -= lr * g[k] / (np.sqrt(state[k]) + eps)
+    elif code == OPT_RMSPROP:
+        beta = hp[0]
+        eps = hp[1]
+        for k in range(d):
+            state[k] = beta * state[k] + (1.0 - beta) * g[k] * g[k]
+            w[k] -= lr * g[k] / (np.sqrt(state[k]) + eps)
+    elif code == OPT_ADAM:
+        b1 = hp[0]
+        b2 = hp[1]
+        eps = hp[2]
+        t = state[2 * d] + 1.0
+        state[2 * d] = t
+        c1 = 1.0
+        c2 = 1.0
+        if hp[3] != 0.0:
+            c1 = 1.0 - b1**t
+            c2 = 1.0 - b2**t
+        for k in range(d):
+            m = b1 * state[k] + (1.0 - b1) * g[k]
+            v = b2 * state[d + k] + (1.0 - b2) * g[k] * g[k]
+            state[k] = m
+            state[d + k] = v
+            w[k] -= lr * (m / c1) / (np.sqrt(v / c2) + eps)
+    elif code == OPT_AMSGRAD:
+        b1 = hp[0]
+        b2 = hp[1]
+        eps = hp[2]
+        for k in range(d):
+            m = b1 * state[k] + (1.0 - b1) * g[k]
+            v = b2 * state[d + k] + (1.0 - b2) * g[k] * g[k]
+            vh = max(state[2 * d + k], v)
+            state[k] = m
+            state[d + k] = v
+            state[2 * d + k] = vh
+            w[k] -= lr * m / (np.sqrt(vh) + eps)
+
+
 @njit(inline="always", cache=True)
 def optimizer_step(code, hp, lr, w, state, g):
     """One optimizer update in place; the math of each code is in ``sgdtheory.optimizers``.
@@ -157,6 +245,14 @@ def optimizer_step(code, hp, lr, w, state, g):
     SGD: w <- w - lr g.  heavy ball (hp[0] = mu): v <- mu v + g; w <- w - lr v.
     Nesterov (hp[0] = mu): v <- mu v + g; w <- w - lr (g + mu v).
     preconditioned (hp = F row-major, d x d): w_k <- w_k - lr (sum_l F_kl g_l), summed in order l = 0..d-1.
+    AdaGrad (hp = eps; state = G): G <- G + g^2; w <- w - lr g / (sqrt(G) + eps).
+    RMSProp (hp = beta, eps; state = v): v <- beta v + (1 - beta) g^2; w <- w - lr g / (sqrt(v) + eps).
+    Adam (hp = beta1, beta2, eps, bias_correction; state = m (d), v (d), t): t <- t + 1;
+      m <- beta1 m + (1 - beta1) g; v <- beta2 v + (1 - beta2) g^2; mhat = m / (1 - beta1^t),
+      vhat = v / (1 - beta2^t) (divisors 1 without bias correction); w <- w - lr mhat / (sqrt(vhat) + eps).
+    AMSGrad (hp = beta1, beta2, eps; state = m (d), v (d), vhat (d)): m, v as Adam;
+      vhat <- max(vhat, v); w <- w - lr m / (sqrt(vhat) + eps).
+    All operations in the order written, as in the numpy references (which they match bit for bit).
     """
     d = w.shape[0]
     if code == OPT_SGD:
@@ -178,4 +274,5 @@ def optimizer_step(code, hp, lr, w, state, g):
             for l in range(d):
                 s += hp[k * d + l] * g[l]
             w[k] -= lr * s
-
+    else:
+        adaptive_step(code, hp, lr, w, state, g)

@@ -9,22 +9,39 @@ Every optimizer has
   ``(new_params, new_state)`` without modifying its inputs.
 
 The learning rate is passed separately because schedules (``sgdtheory.schedules``) supply it.
-AdaGrad, RMSProp, Adam, AMSGrad and SAM (a wrapper needing a second gradient) slot in as new codes.
+
+Implemented: SGD (``sgd``), heavy ball and Nesterov momentum (``momentum``), a fixed
+preconditioner (``preconditioned``), and the adaptive methods AdaGrad, RMSProp, Adam and AMSGrad
+(``adaptive``; Adam's step counter lives in its state vector, since the kernel has no t argument).
+SAM (a wrapper needing a second gradient) would slot in as a new code.
 """
 
+from .adaptive import AdaGrad, Adam, AdaptiveOptimizer, AMSGrad, RMSProp
 from .base import Optimizer
 from .momentum import HeavyBall, Nesterov
 from .preconditioned import PreconditionedSGD
 from .sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "HeavyBall", "Nesterov", "PreconditionedSGD", "from_name"]
+__all__ = ["Optimizer", "SGD", "HeavyBall", "Nesterov", "PreconditionedSGD", "AdaptiveOptimizer", "AdaGrad",
+           "RMSProp", "Adam", "AMSGrad", "from_name", "NAMES"]
+
+NAMES = {"sgd": SGD, "heavy_ball": HeavyBall, "momentum": HeavyBall, "nesterov": Nesterov, "adagrad": AdaGrad,
+         "rmsprop": RMSProp, "adam": Adam, "amsgrad": AMSGrad}
 
 
 def from_name(name: str, **hyper) -> Optimizer:
-    """Build an optimizer from its lower-case name ("sgd", "heavy_ball", "nesterov")."""
+    """Build an optimizer from its lower-case name (a key of ``NAMES``: "sgd", "heavy_ball"/"momentum",
+    "nesterov", "adagrad", "rmsprop", "adam", "amsgrad"), e.g. ``from_name("adam", beta1=0.0)``."""
     from ..errors import SgdTheoryError
 
-    table = {"sgd": SGD, "heavy_ball": HeavyBall, "momentum": HeavyBall, "nesterov": Nesterov}
+    table = NAMES
     if name not in table:
         raise SgdTheoryError(f"optimizer: unknown name {name!r}; valid: {', '.join(sorted(table))}")
+    import dataclasses
+
+    valid = [f.name for f in dataclasses.fields(table[name])]
+    unknown = sorted(set(hyper) - set(valid))
+    if unknown:
+        raise SgdTheoryError(f"optimizer {name}: unknown hyperparameter(s) {', '.join(unknown)}; "
+                             f"valid: {', '.join(valid) or 'none'}")
     return table[name](**hyper)
