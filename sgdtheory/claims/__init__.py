@@ -11,6 +11,7 @@ Each family lives in its own module and registers its claims on import:
 * ``saddle`` -- A8 (seed 004, Ge et al. 2015: escaping a strict saddle);
 * ``errata_a`` -- errata E6 (000) and E9 (003) of family A;
 * ``lyapunov`` -- B2 (seed 003: the stationary law is not Boltzmann in d > 1);
+* ``running_averages`` -- D8 and errata E1, E2 (seed 003: running averages and bias correction);
 * ``quadratic_basin`` -- B3, B4, B5 and errata E3, E4 (seed 003, the quadratic-basin theorem);
   their instance, config format and learning-rate sweep are in ``basin_sweep``.
 """
@@ -23,6 +24,7 @@ from . import (  # noqa: F401  (register the claims)
     preconditioned,
     quadratic_basin,
     robbins_monro,
+    running_averages,
     saddle,
     sampling_order,
     supermartingale,
