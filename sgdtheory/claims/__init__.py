@@ -10,6 +10,7 @@ Each family lives in its own module and registers its claims on import:
 * ``sampling_order`` -- A7 (seed 004: cyclic order, random reshuffling, with replacement);
 * ``saddle`` -- A8 (seed 004, Ge et al. 2015: escaping a strict saddle);
 * ``errata_a`` -- errata E6 (000) and E9 (003) of family A;
+* ``langevin_increment`` -- B6 and erratum E5 (seed 003: the Langevin increment over dt = k eta);
 * ``lyapunov`` -- B2 (seed 003: the stationary law is not Boltzmann in d > 1);
 * ``running_averages`` -- D8 and errata E1, E2 (seed 003: running averages and bias correction);
 * ``quadratic_basin`` -- B3, B4, B5 and errata E3, E4 (seed 003, the quadratic-basin theorem);
@@ -19,6 +20,7 @@ Each family lives in its own module and registers its claims on import:
 from . import (  # noqa: F401  (register the claims)
     errata_a,
     gradient_flow,
+    langevin_increment,
     lyapunov,
     minibatch,
     preconditioned,
