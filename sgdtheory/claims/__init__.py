@@ -9,6 +9,7 @@ Each family lives in its own module and registers its claims on import:
 * ``gradient_flow`` -- A6 (seed 003: Euler and SGD converge to gradient flow; the progress theorem);
 * ``sampling_order`` -- A7 (seed 004: cyclic order, random reshuffling, with replacement);
 * ``saddle`` -- A8 (seed 004, Ge et al. 2015: escaping a strict saddle);
+* ``adam_nonconvergence`` -- D10 (Reddi, Kale & Kumar 2018: Adam fails on an online convex problem, AMSGrad converges);
 * ``bayesian_sgd`` -- B8 (seed 004, Mandt, Hoffman & Blei 2017: SGD as approximate Bayesian inference);
 * ``errata_a`` -- errata E6 (000) and E9 (003) of family A;
 * ``langevin_increment`` -- B6 and erratum E5 (seed 003: the Langevin increment over dt = k eta);
@@ -19,6 +20,7 @@ Each family lives in its own module and registers its claims on import:
 """
 
 from . import (  # noqa: F401  (register the claims)
+    adam_nonconvergence,
     bayesian_sgd,
     errata_a,
     gradient_flow,
