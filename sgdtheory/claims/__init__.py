@@ -13,6 +13,7 @@ Each family lives in its own module and registers its claims on import:
 * ``bayesian_sgd`` -- B8 (seed 004, Mandt, Hoffman & Blei 2017: SGD as approximate Bayesian inference);
 * ``errata_a`` -- errata E6 (000) and E9 (003) of family A;
 * ``langevin_increment`` -- B6 and erratum E5 (seed 003: the Langevin increment over dt = k eta);
+* ``implicit_regularisation`` -- C1, C2 (seed 002, Smith et al. 2021; Barrett & Dherin 2021: modified losses);
 * ``lyapunov`` -- B2 (seed 003: the stationary law is not Boltzmann in d > 1);
 * ``running_averages`` -- D8 and errata E1, E2 (seed 003: running averages and bias correction);
 * ``quadratic_basin`` -- B3, B4, B5 and errata E3, E4 (seed 003, the quadratic-basin theorem);
@@ -24,6 +25,7 @@ from . import (  # noqa: F401  (register the claims)
     bayesian_sgd,
     errata_a,
     gradient_flow,
+    implicit_regularisation,
     langevin_increment,
     lyapunov,
     minibatch,
