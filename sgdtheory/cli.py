@@ -1,4 +1,4 @@
-"""Command line: ``sgdtheory list | verify | derive | bench``.
+"""Command line: ``sgdtheory list | verify | derive | bench | paper``.
 
 ``verify`` runs claims (all by default), prints a verdict table, writes one JSON record per claim
 (atomically) plus ``summary.json`` and the figures, and exits 0 when every claim came out as
@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 from .errors import SgdTheoryError
@@ -99,6 +100,33 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_paper(args) -> int:
+    from . import paper
+
+    paper_dir = args.paper_dir
+    if not (paper_dir / "main.tex").is_file():
+        raise SgdTheoryError(f"paper-dir: {paper_dir} has no main.tex (run from the repository root or pass "
+                             "--paper-dir)")
+    t0 = time.perf_counter()
+    manifest = paper.regenerate(paper_dir, quick=args.quick, seed=args.seed, level=args.level, ids=args.ids or None,
+                                force=args.force, bench=not args.no_bench)
+    print(f"regenerated {len(manifest['files'])} files in {paper_dir / 'generated'} "
+          f"({len(manifest['reran'])} claims re-run) in {time.perf_counter() - t0:.0f} s")
+    if args.no_build:
+        return 0
+    try:
+        pdf = paper.build(paper_dir)
+    except paper.PaperError as exc:
+        print(f"sgdtheory paper: {exc}", file=sys.stderr)
+        return 3
+    problems = paper.check_build(paper_dir)
+    for msg in problems:
+        print(f"sgdtheory paper: {msg}", file=sys.stderr)
+    print(f"{pdf}: {paper.page_count(pdf)} pages; {'OK' if not problems else f'{len(problems)} problems'} "
+          f"({time.perf_counter() - t0:.0f} s in all)")
+    return 0 if not problems else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="sgdtheory", description="Check the theory of SGD by experiment.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -124,6 +152,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--scale", type=float, default=1.0, help="scale the number of paths")
     s.add_argument("--json", type=Path, help="also write the report as JSON")
     s.set_defaults(func=cmd_bench)
+    s = sub.add_parser("paper", help="regenerate the paper's figures, tables and numbers and build paper/main.pdf")
+    s.add_argument("ids", nargs="*", help="only these claims (default: all)")
+    s.add_argument("--quick", action="store_true", help="quick mode (what CI builds)")
+    s.add_argument("--seed", type=int, default=20261123)
+    s.add_argument("--level", type=float, default=DEFAULT_LEVEL)
+    s.add_argument("--force", action="store_true", help="re-run every claim even if its record is up to date")
+    s.add_argument("--no-build", action="store_true", help="regenerate only; do not run latexmk")
+    s.add_argument("--no-bench", action="store_true", help="do not run the benchmark for the appendix")
+    s.add_argument("--paper-dir", type=Path, default=Path("paper"), help="directory of main.tex (default paper)")
+    s.set_defaults(func=cmd_paper)
     return p
 
 
