@@ -15,6 +15,7 @@ Each family lives in its own module and registers its claims on import:
 * ``langevin_increment`` -- B6 and erratum E5 (seed 003: the Langevin increment over dt = k eta);
 * ``implicit_regularisation`` -- C1, C2 (seed 002, Smith et al. 2021; Barrett & Dherin 2021: modified losses);
 * ``lyapunov`` -- B2 (seed 003: the stationary law is not Boltzmann in d > 1);
+* ``momentum`` -- D1-D5 (seeds 000/001/003: momentum, Polyak's tuning, Lessard et al.'s cycle, Nesterov);
 * ``running_averages`` -- D8 and errata E1, E2 (seed 003: running averages and bias correction);
 * ``quadratic_basin`` -- B3, B4, B5 and errata E3, E4 (seed 003, the quadratic-basin theorem);
   their instance, config format and learning-rate sweep are in ``basin_sweep``.
@@ -29,6 +30,7 @@ from . import (  # noqa: F401  (register the claims)
     langevin_increment,
     lyapunov,
     minibatch,
+    momentum,
     preconditioned,
     quadratic_basin,
     robbins_monro,

@@ -14,13 +14,14 @@ _LABELS = {"sgd": r"$\tilde L_{SGD}$ (claim)", "plain": "plain flow", "gd": r"GD
 _MARK = {"sgd": "o", "plain": "s", "gd": "^", "wrong": "v", "composition": "o", "no_fpc": "s"}
 
 
-def _error_panel(ax, block: dict, title: str, floor=None, leading=None, m=None):
+def _error_panel(ax, block: dict, title: str, floor=None, leading=None, m=None, labels=None):
+    labels = {**_LABELS, **(labels or {})}
     etas = np.array(block["etas"])
     for j, (kind, fit) in enumerate(block["fits"].items()):
         err = np.array(fit["errors"])
         ok = err > 0
         line, = ax.loglog(etas[ok], err[ok], marker=_MARK.get(kind, "o"), ms=3, linestyle="none",
-                          label=f"{_LABELS.get(kind, kind)}: slope {fit['slope']:.3f} ± {fit['spread']:.3f}")
+                          label=f"{labels.get(kind, kind)}: slope {fit['slope']:.3f} ± {fit['spread']:.3f}")
         sel = (etas >= fit["lo"] * (1 - 1e-9)) & (etas <= fit["hi"] * (1 + 1e-9)) & ok
         if np.any(sel):
             xs = etas[sel]
@@ -100,16 +101,19 @@ def figure_c1(result, outdir) -> list[str]:
     return paths
 
 
+_C2_LABELS = {"gd": r"$L+\frac{\eta}{4}|\nabla L|^2$ (claim)"}
+
+
 def figure_c2(result, outdir) -> list[str]:
     """(a) one GD step against the flows; (b) N = T/eta steps at fixed time; (c) the 1-D quartic; (d) slopes."""
     d = result.data
     with new_figure(outdir, "fig_c2_gd_modified_loss", ncols=4, figsize=(17.0, 4.2)) as (fig, axes, paths):
-        _error_panel(axes[0], d["one_step"], "(a) one GD step (quadratic)", d["one_step"]["floor"], None, 1)
+        _error_panel(axes[0], d["one_step"], "(a) one GD step (quadratic)", d["one_step"]["floor"], None, 1, _C2_LABELS)
         _error_panel(axes[1], d["fixed_time"], f"(b) fixed time T = {d['fixed_time']['T']:g} (quadratic)",
-                     d["fixed_time"]["floor"], None, 1)
+                     d["fixed_time"]["floor"], None, 1, _C2_LABELS)
         axes[1].set_ylabel(r"$|w_N - w(T)|$, $\eta = T/N$")
         if "polynomial" in d:
-            _error_panel(axes[2], d["polynomial"], "(c) one GD step (1-D quartic, mpmath)", None, None, 1)
+            _error_panel(axes[2], d["polynomial"], "(c) one GD step (1-D quartic, mpmath)", None, None, 1, _C2_LABELS)
         else:
             axes[2].axis("off")
         _slope_panel(axes[3], result)
