@@ -11,11 +11,13 @@ Each family lives in its own module and registers its claims on import:
 * ``saddle`` -- A8 (seed 004, Ge et al. 2015: escaping a strict saddle);
 * ``adam_nonconvergence`` -- D10 (Reddi, Kale & Kumar 2018: Adam fails on an online convex problem, AMSGrad converges);
 * ``bayesian_sgd`` -- B8 (seed 004, Mandt, Hoffman & Blei 2017: SGD as approximate Bayesian inference);
+* ``boltzmann_1d`` -- B1 (seed 003: one-dimensional Boltzmann / Fokker-Planck law, exact discrete variance);
 * ``errata_a`` -- errata E6 (000) and E9 (003) of family A;
 * ``langevin_increment`` -- B6 and erratum E5 (seed 003: the Langevin increment over dt = k eta);
 * ``implicit_regularisation`` -- C1, C2 (seed 002, Smith et al. 2021; Barrett & Dherin 2021: modified losses);
 * ``lyapunov`` -- B2 (seed 003: the stationary law is not Boltzmann in d > 1);
 * ``momentum`` -- D1-D5 (seeds 000/001/003: momentum, Polyak's tuning, Lessard et al.'s cycle, Nesterov);
+* ``noisy_minima`` -- B7 (seeds 000/002: SGD prefers the minimum whose minibatch gradients agree);
 * ``running_averages`` -- D8 and errata E1, E2 (seed 003: running averages and bias correction);
 * ``quadratic_basin`` -- B3, B4, B5 and errata E3, E4 (seed 003, the quadratic-basin theorem);
   their instance, config format and learning-rate sweep are in ``basin_sweep``.
@@ -24,6 +26,7 @@ Each family lives in its own module and registers its claims on import:
 from . import (  # noqa: F401  (register the claims)
     adam_nonconvergence,
     bayesian_sgd,
+    boltzmann_1d,
     errata_a,
     gradient_flow,
     implicit_regularisation,
@@ -31,6 +34,7 @@ from . import (  # noqa: F401  (register the claims)
     lyapunov,
     minibatch,
     momentum,
+    noisy_minima,
     preconditioned,
     quadratic_basin,
     robbins_monro,
