@@ -47,3 +47,23 @@ def load(path) -> dict:
     if unknown:
         raise ConfigError(f"config: unknown section(s) {', '.join(sorted(unknown))}; valid: problem, experiment")
     return cfg
+
+
+def finite_sum_problem(cfg: dict):
+    """The ``[problem]`` section as a ``LinearRegression`` (X, y) or a ``QuadraticFiniteSum`` (g, H, optional c,
+    anchor); errors name the field (``problem.H: ...``)."""
+    from .errors import SgdTheoryError
+    from .problems import LinearRegression, QuadraticFiniteSum
+
+    prob = cfg.get("problem")
+    if not isinstance(prob, dict):
+        raise ConfigError("problem: missing section [problem] (X and y, or g and H)")
+    try:
+        if "X" in prob:
+            return LinearRegression(prob["X"], prob.get("y"), name=prob.get("name", "user linear regression"))
+        return QuadraticFiniteSum(prob["g"], prob["H"], prob.get("c"), prob.get("anchor"),
+                                  name=prob.get("name", "user quadratic"))
+    except KeyError as exc:
+        raise ConfigError(f"problem.{exc.args[0]}: required") from None
+    except SgdTheoryError as exc:
+        raise ConfigError(f"problem.{exc}") from None

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..config import finite_sum_problem
 from ..errors import ConfigError, SgdTheoryError, check_float, check_int
 from ..gradient_noise import sample_gradients
 from ..problems import LinearRegression, QuadraticFiniteSum
@@ -125,19 +126,8 @@ def default_instance() -> IncrementInstance:
 
 def instance_from_config(cfg: dict) -> IncrementInstance:
     """[problem] X, y (or g, H, c) and [experiment] w, dt, ks, batch_size, sampling."""
-    prob = cfg.get("problem")
-    if not isinstance(prob, dict):
-        raise ConfigError("problem: missing section [problem] (X and y, or g and H)")
-    try:
-        if "X" in prob:
-            problem = LinearRegression(prob["X"], prob.get("y"), name=prob.get("name", "user linear regression"))
-        else:
-            problem = QuadraticFiniteSum(prob["g"], prob["H"], prob.get("c"), prob.get("anchor"),
-                                         name=prob.get("name", "user quadratic"))
-    except KeyError as exc:
-        raise ConfigError(f"problem.{exc.args[0]}: required") from None
-    except SgdTheoryError as exc:
-        raise ConfigError(f"problem.{exc}") from None
+    problem = finite_sum_problem(cfg)
+    prob = cfg["problem"]
     exp = cfg.get("experiment", {})
     unknown = set(exp) - {"w", "dt", "ks", "batch_size", "sampling"}
     if unknown:

@@ -23,6 +23,7 @@ import numpy as np
 
 from .._kernels.rng import ZIG_FI, ZIG_KI, ZIG_WI, path_states
 from .._kernels.running_average import running_averages
+from ..config import finite_sum_problem
 from ..errors import ConfigError, SgdTheoryError, check_int
 from ..problems import LinearRegression, QuadraticFiniteSum
 from ..sampling import Sampler
@@ -88,19 +89,8 @@ def default_instance() -> RunningAverageInstance:
 
 def instance_from_config(cfg: dict) -> RunningAverageInstance:
     """[problem] X, y (or g, H, c) and [experiment] w, coordinate, N, batch_size, sampling."""
-    prob = cfg.get("problem")
-    if not isinstance(prob, dict):
-        raise ConfigError("problem: missing section [problem] (X and y, or g and H)")
-    try:
-        if "X" in prob:
-            problem = LinearRegression(prob["X"], prob.get("y"), name=prob.get("name", "user linear regression"))
-        else:
-            problem = QuadraticFiniteSum(prob["g"], prob["H"], prob.get("c"), prob.get("anchor"),
-                                         name=prob.get("name", "user quadratic"))
-    except KeyError as exc:
-        raise ConfigError(f"problem.{exc.args[0]}: required") from None
-    except SgdTheoryError as exc:
-        raise ConfigError(f"problem.{exc}") from None
+    problem = finite_sum_problem(cfg)
+    prob = cfg["problem"]
     exp = cfg.get("experiment", {})
     unknown = set(exp) - {"w", "coordinate", "N", "batch_size", "sampling"}
     if unknown:
@@ -160,7 +150,7 @@ def run_d8(inst: RunningAverageInstance, settings: Settings) -> ClaimResult:
             checks.append(Check(f"control: the plain EMA is unbiased, E m_t = mu at t = {t}", NEGATIVE_CONTROL,
                                 mu, est, mean_res, "the bias toward 0 that Adam corrects"))
         if t == N:
-            checks.append(Check(f"control: E m_t = (t/N) mu at t = N (= mu)", NEGATIVE_CONTROL, mu, est, mean_res,
+            checks.append(Check("control: E m_t = (t/N) mu at t = N (= mu)", NEGATIVE_CONTROL, mu, est, mean_res,
                                 "the small-t approximation used beyond its range"))
     checks.append(Check("SymPy: E m_t / ((t/N) mu) -> 1 as N -> oo at fixed t (the slide's 'E m_t ~ (t/N) mu for t << N')",
                         CLAIM, 1.0, exact(float(der.small_t_limit), "SymPy limit"), 1e-9,
