@@ -6,10 +6,12 @@ Each family lives in its own module and registers its claims on import:
 * ``preconditioned`` -- A4 (seed 000, second-order SGD);
 * ``supermartingale`` -- A3 (seeds 000/002: the loss as a supermartingale, Robbins-Siegmund);
 * ``robbins_monro`` -- A5 (seeds 003/000: Robbins-Monro step conditions and rates);
+* ``generalisation`` -- D11 (Wilson et al. 2017: adaptive methods generalise worse on a constructed least-squares problem);
 * ``gradient_flow`` -- A6 (seed 003: Euler and SGD converge to gradient flow; the progress theorem);
 * ``sampling_order`` -- A7 (seed 004: cyclic order, random reshuffling, with replacement);
 * ``saddle`` -- A8 (seed 004, Ge et al. 2015: escaping a strict saddle);
 * ``adam_nonconvergence`` -- D10 (Reddi, Kale & Kumar 2018: Adam fails on an online convex problem, AMSGrad converges);
+* ``adaptive`` -- D6, D7, D9 and errata E7, E8 (seeds 000/001/003: AdaGrad, RMSProp, the forms of Adam and EMA momentum);
 * ``bayesian_sgd`` -- B8 (seed 004, Mandt, Hoffman & Blei 2017: SGD as approximate Bayesian inference);
 * ``boltzmann_1d`` -- B1 (seed 003: one-dimensional Boltzmann / Fokker-Planck law, exact discrete variance);
 * ``errata_a`` -- errata E6 (000) and E9 (003) of family A;
@@ -25,9 +27,11 @@ Each family lives in its own module and registers its claims on import:
 
 from . import (  # noqa: F401  (register the claims)
     adam_nonconvergence,
+    adaptive,
     bayesian_sgd,
     boltzmann_1d,
     errata_a,
+    generalisation,
     gradient_flow,
     implicit_regularisation,
     langevin_increment,
