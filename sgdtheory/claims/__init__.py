@@ -4,6 +4,7 @@ Each family lives in its own module and registers its claims on import:
 
 * ``minibatch`` -- A1, A2 (seeds 000/001/002 and 003: minibatch gradient noise);
 * ``preconditioned`` -- A4 (seed 000, second-order SGD);
+* ``sharp_minima`` -- C6 (seeds 000/004, Keskar et al. 2017: large batches and sharp minima);
 * ``supermartingale`` -- A3 (seeds 000/002: the loss as a supermartingale, Robbins-Siegmund);
 * ``robbins_monro`` -- A5 (seeds 003/000: Robbins-Monro step conditions and rates);
 * ``generalisation`` -- D11 (Wilson et al. 2017: adaptive methods generalise worse on a constructed least-squares problem);
@@ -12,6 +13,7 @@ Each family lives in its own module and registers its claims on import:
 * ``saddle`` -- A8 (seed 004, Ge et al. 2015: escaping a strict saddle);
 * ``adam_nonconvergence`` -- D10 (Reddi, Kale & Kumar 2018: Adam fails on an online convex problem, AMSGrad converges);
 * ``adaptive`` -- D6, D7, D9 and errata E7, E8 (seeds 000/001/003: AdaGrad, RMSProp, the forms of Adam and EMA momentum);
+* ``batch_scaling`` -- C3, C4, C5 (seeds 003/001, Smith et al. 2018: linear scaling, momentum/second-moment horizons, decay eta = grow B);
 * ``bayesian_sgd`` -- B8 (seed 004, Mandt, Hoffman & Blei 2017: SGD as approximate Bayesian inference);
 * ``boltzmann_1d`` -- B1 (seed 003: one-dimensional Boltzmann / Fokker-Planck law, exact discrete variance);
 * ``errata_a`` -- errata E6 (000) and E9 (003) of family A;
@@ -28,6 +30,7 @@ Each family lives in its own module and registers its claims on import:
 from . import (  # noqa: F401  (register the claims)
     adam_nonconvergence,
     adaptive,
+    batch_scaling,
     bayesian_sgd,
     boltzmann_1d,
     errata_a,
@@ -45,6 +48,7 @@ from . import (  # noqa: F401  (register the claims)
     running_averages,
     saddle,
     sampling_order,
+    sharp_minima,
     supermartingale,
 )
 from .base import REGISTRY, Check, Claim, ClaimResult, Settings
