@@ -23,11 +23,11 @@ from ._kernels import codes
 from ._kernels.engine import run_paths
 from ._kernels.rng import ZIG_FI, ZIG_KI, ZIG_WI, path_states
 from .errors import SgdTheoryError, as_float_array, check_int
-from .optimizers import SGD, HeavyBall, Nesterov, Optimizer, PreconditionedSGD
+from .optimizers import SAM, SGD, HeavyBall, Nesterov, Optimizer, PreconditionedSGD
 from .optimizers.adaptive import AdaptiveOptimizer
 from .problems import GaussianNoiseQuadratic, LinearRegression, PolynomialFiniteSum1D, Problem, QuadraticFiniteSum
 from .sampling import Sampler
-from .schedules import Constant, Power
+from .schedules import Constant, Schedule
 from .stats import DEFAULT_LEVEL, Estimate, batch_means_interval, replica_interval
 
 STATE_OBSERVABLES = ("excess_loss", "dist_sq", "moments")
@@ -84,7 +84,14 @@ def stability_limit(problem: Problem, optimizer: Optimizer, sampler: Sampler) ->
     rate makes the iterates blow up, and the quadratic-basin limit of SGD does not apply (near a
     minimum they keep moving by O(lr) per step instead of diverging); claims state their own
     conditions and pass ``check_stability=False`` where they want to document that.
+
+    SAM: the limit of its base optimizer (necessary: on a quadratic SAM's step is the base step plus
+    a bounded term, eta H eps_hat with |eps_hat| = rho, so it stays bounded exactly when the base
+    iteration does; near a minimum it does not converge but settles in a cycle of size O(eta h rho)).
     """
+    if isinstance(optimizer, SAM):
+        limit, how = stability_limit(problem, optimizer.base, sampler)
+        return limit, f"SAM: its base optimizer's limit ({how})"
     if isinstance(optimizer, AdaptiveOptimizer):
         return np.inf, (f"none: the SGD stability limits do not apply to {type(optimizer).__name__}; "
                         f"{optimizer.step_bound_text()}")
@@ -230,9 +237,11 @@ def simulate(
     Args:
         problem: a ``QuadraticFiniteSum``, ``LinearRegression``, ``GaussianNoiseQuadratic`` (or
             ``SaddleQuadratic``) or ``PolynomialFiniteSum1D`` (w* = its ``reference``).
-        lr: a float (constant learning rate) or a schedule (``schedules.Constant``/``Power``).
+        lr: a float (constant learning rate) or any ``schedules.Schedule`` (Constant, Power,
+            TimeBased, Exponential, StepDecay, Triangular, CosineRestarts).
         optimizer: default ``SGD()``; any of ``sgdtheory.optimizers`` (SGD, HeavyBall, Nesterov,
-            PreconditionedSGD, AdaGrad, RMSProp, Adam, AMSGrad), state starting at zero.
+            PreconditionedSGD, AdaGrad, RMSProp, Adam, AMSGrad, McAllesterAdam, AdamW, or SAM around
+            any of these), state starting at zero.
         sampler: default ``Sampler(1, "with_replacement")``.
         seed, seed_key: the paths use ``SeedSequence(seed, spawn_key=seed_key + (path,))``.
         w0: start (default the minimiser w*; for ``PolynomialFiniteSum1D`` its reference point).
@@ -253,7 +262,7 @@ def simulate(
         raise SgdTheoryError(f"problem: expected a sgdtheory problem, got {type(problem).__name__}")
     if not isinstance(optimizer, Optimizer):
         raise SgdTheoryError(f"optimizer: expected an sgdtheory optimizer, got {type(optimizer).__name__}")
-    schedule = lr if isinstance(lr, (Constant, Power)) else Constant(lr)
+    schedule = lr if isinstance(lr, Schedule) else Constant(lr)
     n_steps = check_int(n_steps, "n_steps", 1)
     n_paths = check_int(n_paths, "n_paths", 1)
     first_path = check_int(first_path, "first_path", 0)

@@ -3,13 +3,15 @@
 It draws from the same xoshiro256++ stream as the kernel (``reference_rng.Xoshiro``), in the
 kernel's order per step: the minibatch indices of the sampling scheme, then the Gaussian noise
 (d normals for ``GaussianNoiseQuadratic``; one normal for ``PolynomialFiniteSum1D`` with
-noise_sd > 0, none otherwise).  Observables are computed from their definitions: the excess loss
+noise_sd > 0, none otherwise).  SAM's second gradient (at the perturbed point) uses the same indices
+and the same normals (nothing more is drawn), as the engine's ``sam_step``.  Observables are computed from their definitions: the excess loss
 is delta.Hbar delta/2 for the quadratic problems and L(w) - L(reference) for the polynomial.
 """
 
 import numpy as np
 
 from reference_rng import Xoshiro
+from sgdtheory.optimizers import SAM
 from sgdtheory.problems import GaussianNoiseQuadratic, PolynomialFiniteSum1D, reference_batch_gradient
 
 
@@ -73,7 +75,11 @@ def reference_path(problem, lr_fn, opt, scheme, batch, n_steps, w0, state, rec_s
             if (t - burn_in + 1) % batch_len == 0:
                 sums.append(acc.copy())
                 acc[:] = 0
-        w, st = opt.reference_step(w, st, g, lr_fn(t))
+        if isinstance(opt, SAM):
+            w, st = opt.reference_step(w, st, g, lr_fn(t),
+                                       gradient_at=lambda w2, idx=idx, xi=xi: reference_batch_gradient(problem, w2, idx, xi)[0])
+        else:
+            w, st = opt.reference_step(w, st, g, lr_fn(t))
     return w, recs, np.array(sums)
 
 

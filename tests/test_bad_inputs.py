@@ -33,7 +33,7 @@ OK = QuadraticFiniteSum(G, H)
     (lambda: Sampler(2, "stratified"), "sampling: unknown scheme 'stratified'"),
     (lambda: HeavyBall(1.0), r"momentum = 1 is out of range: valid range is \[0, 1\)"),
     (lambda: Power(-1.0), r"c = -1 is out of range"),
-    (lambda: from_name("adamw"), "optimizer: unknown name 'adamw'"),
+    (lambda: from_name("lion"), "optimizer: unknown name 'lion'"),
     (lambda: replica_interval([1.0]), "samples: need at least 2"),
     (lambda: PreconditionedSGD(np.ones((2, 3))), r"F: expected a square matrix"),
 ])

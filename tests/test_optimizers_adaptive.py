@@ -143,7 +143,7 @@ def test_step_bound_values():
     (lambda: Adam(bias_correction="yes"), "bias_correction: expected True or False"),
     (lambda: AMSGrad(0.9, 0.999, 0.0), r"eps = 0 is out of range"),
     (lambda: AMSGrad("x"), "beta1: expected a number"),
-    (lambda: from_name("adamw"), "optimizer: unknown name 'adamw'"),
+    (lambda: from_name("lion"), "optimizer: unknown name 'lion'"),
     (lambda: from_name("adam", lr=0.1), "optimizer adam: unknown hyperparameter.s. lr; valid: beta1, beta2, eps"),
 ])
 def test_bad_hyperparameters(make, match):

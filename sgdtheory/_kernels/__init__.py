@@ -28,7 +28,9 @@ def _drop_stale_cache(here: Path = Path(__file__).resolve().parent) -> None:
     try:
         if stamp.is_file() and stamp.read_text().strip() == digest.hexdigest():
             return
-        for stale in list(cache.glob("*.nbi")) + list(cache.glob("*.nbc")):
+        # kernels compiled elsewhere that inline these (theory/sgd_moments.py inlines steps.learning_rate)
+        theory_cache = here.parent / "theory" / "__pycache__"
+        for stale in [*cache.glob("*.nbi"), *cache.glob("*.nbc"), *theory_cache.glob("*.nbi"), *theory_cache.glob("*.nbc")]:
             stale.unlink(missing_ok=True)
         cache.mkdir(exist_ok=True)
         stamp.write_text(digest.hexdigest() + "\n")

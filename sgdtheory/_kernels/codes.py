@@ -28,10 +28,18 @@ OPT_ADAGRAD = 4  # hp = (eps,); state = G (d)
 OPT_RMSPROP = 5  # hp = (beta, eps); state = v (d)
 OPT_ADAM = 6  # hp = (beta1, beta2, eps, bias_correction); state = m (d), v (d), t
 OPT_AMSGRAD = 7  # hp = (beta1, beta2, eps); state = m (d), v (d), vhat (d)
+OPT_ADAM_MIN = 8  # McAllester's min(t, N) Adam: hp = (N_g, N_s, eps); state = mu (d), s (d), t
+OPT_ADAMW = 9  # hp = (beta1, beta2, eps, weight_decay, bias_correction); state = m (d), v (d), t
+OPT_SAM = 10  # wrapper: hp = (rho, base code, base hp...); state = the base optimizer's state
 
 # learning-rate schedules (sgdtheory.schedules)
 SCHEDULE_CONSTANT = 0
 SCHEDULE_POWER = 1  # c / (t0 + t)^p
+SCHEDULE_TIME_BASED = 2  # lr0 / (1 + k t)
+SCHEDULE_EXPONENTIAL = 3  # lr0 exp(-k t)
+SCHEDULE_STEP = 4  # lr0 exp(-k floor(t / T))
+SCHEDULE_TRIANGULAR = 5  # Smith's triangular cycle between lr_min and lr_max, half-period s
+SCHEDULE_COSINE_RESTARTS = 6  # SGDR: lr_min + (lr_max - lr_min)(1 + cos(pi T_cur / T_i)) / 2, T_i = T0 T_mult^i
 
 # observables, in the order they appear in an observable vector
 OBS_EXCESS_LOSS = 0  # L(w) - L(w*), a function of the state

@@ -16,7 +16,8 @@ Scratch arrays are allocated once per path, never per step.
 import numpy as np
 from numba import njit, prange
 
-from .steps import FAST, batch_gradient, draw_batch, learning_rate, optimizer_step
+from .codes import OPT_SAM, SCHEDULE_POWER
+from .steps import FAST, basic_rate, batch_gradient, cold_step, draw_batch, optimizer_step
 
 
 @njit(inline="always", cache=True, fastmath=FAST)
@@ -102,6 +103,9 @@ def run_paths(
     that step, with the minibatch of that step.  A path whose squared distance to ``w_star``
     exceeds ``div_threshold`` (or becomes NaN) stops; its outputs after that step are NaN.
     ``excess_poly`` selects the excess-loss formula (see ``_observe``; empty for quadratic problems).
+    SAM (``opt_code`` = OPT_SAM) evaluates a second gradient per step in ``steps.sam_step`` at the
+    perturbed point, with the same minibatch and the same Gaussian noise (no extra random numbers);
+    the observables (batch loss, |g|^2) use the first gradient, the one at w_t.
     """
     n_paths = rng.shape[0]
     d = w0.shape[0]
@@ -115,6 +119,9 @@ def run_paths(
         delta = np.empty(d)
         g = np.empty(d)
         z = np.empty(d)
+        w2 = np.empty(d)  # SAM scratch: the perturbed point, its delta and its gradient
+        delta2 = np.empty(d)
+        g2 = np.empty(d)
         state = np.zeros(max(state_size, 1))
         idx = np.empty(max(batch, 1), dtype=np.int64)
         perm = np.arange(max(n, 1))
@@ -126,6 +133,7 @@ def run_paths(
         pos = n + 1
         r = 0
         diverged_at[p] = -1
+        cold = opt_code == OPT_SAM or sched_code > SCHEDULE_POWER
         for k in range(d):
             delta[k] = w[k] - w_star[k]
         for t in range(n_steps):
@@ -156,8 +164,12 @@ def run_paths(
                     for k in range(n_tobs):
                         tavg_out[p, b, k] = acc[k]
                         acc[k] = 0.0
-            lr = learning_rate(sched_code, sched_hp, t)
-            optimizer_step(opt_code, opt_hp, lr, w, state, g)
+            if cold:  # SAM or a schedule beyond constant/power: one out-of-line call (see steps.cold_step)
+                cold_step(problem_code, A, Hs, v, idx, batch, w_star, opt_code, opt_hp, sched_code, sched_hp, t,
+                          w, state, g, z, w2, delta2, g2, rng, p, ki, wi, fi)
+            else:
+                lr = basic_rate(sched_code, sched_hp, t)
+                optimizer_step(opt_code, opt_hp, lr, w, state, g)
             q = 0.0
             for k in range(d):
                 delta[k] = w[k] - w_star[k]

@@ -11,12 +11,16 @@ from numba import njit
 from .codes import (
     OPT_ADAGRAD,
     OPT_ADAM,
+    OPT_ADAM_MIN,
+    OPT_ADAMW,
     OPT_AMSGRAD,
     OPT_HEAVY_BALL,
     OPT_NESTEROV,
     OPT_PRECONDITIONED,
     OPT_RMSPROP,
+    OPT_SAM,
     OPT_SGD,
+    PROBLEM_GAUSSIAN_NOISE,
     PROBLEM_LINREG,
     PROBLEM_POLY1D,
     PROBLEM_QUADRATIC,
@@ -25,7 +29,12 @@ from .codes import (
     SAMPLING_WITH_REPLACEMENT,
     SAMPLING_WITHOUT_REPLACEMENT,
     SCHEDULE_CONSTANT,
+    SCHEDULE_COSINE_RESTARTS,
+    SCHEDULE_EXPONENTIAL,
     SCHEDULE_POWER,
+    SCHEDULE_STEP,
+    SCHEDULE_TIME_BASED,
+    SCHEDULE_TRIANGULAR,
 )
 from .rng import fill_below, fill_normals, next_below
 
@@ -180,14 +189,66 @@ def batch_gradient(code, A, Hs, v, noise_scale, idx, batch, delta, w, g, z, S, r
     return v[0] + 0.5 * quad
 
 
+@njit(cache=True)
+def scheduled_rate(code, sp, t):
+    """The schedules of seed 001 (slides "Learning rate scheduling"), compiled separately (not inlined,
+    so that the engine's loop for the constant and power schedules is unchanged); the math and
+    sources are in ``sgdtheory.schedules``, whose numpy ``__call__`` uses the same operations.
+
+    time-based: sp[0] / (1 + sp[1] t).  exponential: sp[0] exp(-sp[1] t).
+    step: sp[0] exp(-sp[1] floor(t / sp[2])).
+    triangular (Smith 2017, Sec. 3.1; lo = sp[0], hi = sp[1], half-period s = sp[2]):
+      cycle = floor(1 + t / (2 s)); x = |t / s - 2 cycle + 1|; lo + (hi - lo) max(0, 1 - x).
+    cosine with warm restarts (Loshchilov & Hutter 2017, eq. 5; lo, hi, T0, T_mult = sp[0..3]):
+      T_i = T0 T_mult^i, T_cur = t - (T0 + ... + T_(i-1)); lo + (hi - lo)(1 + cos(pi T_cur / T_i)) / 2.
+    """
+    tf = float(t)
+    if code == SCHEDULE_TIME_BASED:
+        return sp[0] / (1.0 + sp[1] * tf)
+    if code == SCHEDULE_EXPONENTIAL:
+        return sp[0] * np.exp(-sp[1] * tf)
+    if code == SCHEDULE_STEP:
+        return sp[0] * np.exp(-sp[1] * np.floor(tf / sp[2]))
+    if code == SCHEDULE_TRIANGULAR:
+        s = sp[2]
+        cycle = np.floor(1.0 + tf / (2.0 * s))
+        x = abs(tf / s - 2.0 * cycle + 1.0)
+        return sp[0] + (sp[1] - sp[0]) * max(0.0, 1.0 - x)
+    if code == SCHEDULE_COSINE_RESTARTS:
+        T = sp[2]
+        tc = tf
+        if sp[3] == 1.0:
+            tc = tf - T * np.floor(tf / T)
+        else:
+            while tc >= T:
+                tc -= T
+                T *= sp[3]
+        return sp[0] + 0.5 * (sp[1] - sp[0]) * (1.0 + np.cos(np.pi * tc / T))
+    return np.nan
+
+
 @njit(inline="always", cache=True)
-def learning_rate(code, sp, t):
-    """Learning rate at step t (t = 0, 1, ...): constant sp[0], or power sp[0] / (sp[1] + t)^sp[2]."""
+def basic_rate(code, sp, t):
+    """Constant sp[0] or power sp[0] / (sp[1] + t)^sp[2]; NaN for any other code.  The engine's hot loop
+    uses this (exactly the pre-schedules ``learning_rate``) and sends the other schedules through
+    ``cold_step``: a call to ``scheduled_rate`` inlined into the loop, together with the SAM branch, slowed
+    the loop for every optimizer by ~3-5% (W2, one thread)."""
     if code == SCHEDULE_CONSTANT:
         return sp[0]
     if code == SCHEDULE_POWER:
         return sp[0] / (sp[1] + t) ** sp[2]
     return np.nan
+
+
+@njit(inline="always", cache=True)
+def learning_rate(code, sp, t):
+    """Learning rate at step t (t = 0, 1, ...): constant sp[0], or power sp[0] / (sp[1] + t)^sp[2];
+    the other schedule codes go to ``scheduled_rate``."""
+    if code == SCHEDULE_CONSTANT:
+        return sp[0]
+    if code == SCHEDULE_POWER:
+        return sp[0] / (sp[1] + t) ** sp[2]
+    return scheduled_rate(code, sp, t)
 
 
 @njit(cache=True)
@@ -236,6 +297,38 @@ def adaptive_step(code, hp, lr, w, state, g):
             state[d + k] = v
             state[2 * d + k] = vh
             w[k] -= lr * m / (np.sqrt(vh) + eps)
+    elif code == OPT_ADAM_MIN:
+        ng = hp[0]
+        ns = hp[1]
+        eps = hp[2]
+        t = state[2 * d] + 1.0
+        state[2 * d] = t
+        ag = 1.0 / min(t, ng)
+        a_s = 1.0 / min(t, ns)
+        for k in range(d):
+            mu = (1.0 - ag) * state[k] + ag * g[k]
+            s = (1.0 - a_s) * state[d + k] + a_s * g[k] * g[k]
+            state[k] = mu
+            state[d + k] = s
+            w[k] -= lr * mu / (np.sqrt(s) + eps)
+    elif code == OPT_ADAMW:
+        b1 = hp[0]
+        b2 = hp[1]
+        eps = hp[2]
+        decay = 1.0 - lr * hp[3]
+        t = state[2 * d] + 1.0
+        state[2 * d] = t
+        c1 = 1.0
+        c2 = 1.0
+        if hp[4] != 0.0:
+            c1 = 1.0 - b1**t
+            c2 = 1.0 - b2**t
+        for k in range(d):
+            m = b1 * state[k] + (1.0 - b1) * g[k]
+            v = b2 * state[d + k] + (1.0 - b2) * g[k] * g[k]
+            state[k] = m
+            state[d + k] = v
+            w[k] = w[k] * decay - lr * (m / c1) / (np.sqrt(v / c2) + eps)
 
 
 @njit(inline="always", cache=True)
@@ -252,6 +345,11 @@ def optimizer_step(code, hp, lr, w, state, g):
       vhat = v / (1 - beta2^t) (divisors 1 without bias correction); w <- w - lr mhat / (sqrt(vhat) + eps).
     AMSGrad (hp = beta1, beta2, eps; state = m (d), v (d), vhat (d)): m, v as Adam;
       vhat <- max(vhat, v); w <- w - lr m / (sqrt(vhat) + eps).
+    Adam, min(t, N) form (hp = N_g, N_s, eps; state = mu (d), s (d), t): t <- t + 1; a = 1/min(t, N_g),
+      b = 1/min(t, N_s); mu <- (1 - a) mu + a g; s <- (1 - b) s + b g^2; w <- w - lr mu / (sqrt(s) + eps).
+    AdamW (hp = beta1, beta2, eps, lambda, bias_correction; state as Adam):
+      w <- w (1 - lr lambda) - lr mhat / (sqrt(vhat) + eps).
+    SAM is not dispatched here: it needs a second gradient (``sam_step``, called by the engine).
     All operations in the order written, as in the numpy references (which they match bit for bit).
     """
     d = w.shape[0]
@@ -276,3 +374,90 @@ def optimizer_step(code, hp, lr, w, state, g):
             w[k] -= lr * s
     else:
         adaptive_step(code, hp, lr, w, state, g)
+
+
+@njit(inline="always", cache=True)
+def sam_perturbation(rho, w, g, w2):
+    """w2 = w + rho g / |g| (Foret et al. 2021, eq. 2 with p = 2), and w2 = w when g = 0.
+
+    |g|^2 is summed in the order k = 0..d-1 and the scale rho / sqrt(|g|^2) is formed once, as in the
+    numpy reference ``SAM.perturbation`` (bit for bit).
+    """
+    d = w.shape[0]
+    q = 0.0
+    for k in range(d):
+        q += g[k] * g[k]
+    if q > 0.0:
+        scale = rho / np.sqrt(q)
+        for k in range(d):
+            w2[k] = w[k] + scale * g[k]
+    else:
+        for k in range(d):
+            w2[k] = w[k]
+
+
+@njit(cache=True, fastmath=FAST)
+def perturbed_gradient(code, A, Hs, v, idx, batch, delta, w, g, z, S, row, ki, wi, fi):
+    """The minibatch gradient at ``w`` (``delta`` = w - w*) on the SAME minibatch ``idx`` and with the
+    SAME Gaussian noise as the step's first gradient (``z`` still holds it: noise_scale L xi for
+    ``GaussianNoiseQuadratic``, noise_sd xi / sqrt(B) for the 1-D polynomial); nothing is drawn.
+
+    quadratic, linreg: ``batch_gradient`` (deterministic given idx).  gaussian noise: H delta + L z.
+    1-D polynomial: mean_j L_i'(w) + z[0] (z[0] only when noise_sd = v[0] > 0).
+    """
+    if code == PROBLEM_POLY1D:
+        inv_b = 1.0 / batch
+        x = w[0]
+        deg = A.shape[1] - 1
+        gs = 0.0
+        for j in range(batch):
+            i = idx[j]
+            p = deg * A[i, deg]
+            for k in range(deg - 1, 0, -1):
+                p = p * x + k * A[i, k]
+            gs += p
+        gs *= inv_b
+        if v[0] > 0.0:
+            gs += z[0]
+        g[0] = gs
+        return
+    if code == PROBLEM_GAUSSIAN_NOISE:
+        d = g.shape[0]
+        for k in range(d):
+            hk = 0.0
+            nk = 0.0
+            for l in range(d):
+                hk += Hs[0, k, l] * delta[l]
+                nk += A[k, l] * z[l]
+            g[k] = hk + nk
+        return
+    batch_gradient(code, A, Hs, v, 1.0, idx, batch, delta, w, g, z, S, row, ki, wi, fi)
+
+
+@njit(cache=True)
+def sam_step(code, A, Hs, v, idx, batch, w_star, hp, lr, w, state, g, z, w2, delta2, g2, S, row, ki, wi, fi):
+    """One SAM step (Foret et al. 2021, Algorithm 1) around the base optimizer ``hp[1]`` (its
+    hyperparameters ``hp[2:]``): w2 = w + rho g / |g| (``sam_perturbation``; rho = hp[0], g the step's
+    minibatch gradient at w), g2 = the gradient at w2 on the same minibatch and noise
+    (``perturbed_gradient``), then the base update of w with g2.  Not inlined into the engine, so
+    the other optimizers' loop is unchanged.
+    """
+    sam_perturbation(hp[0], w, g, w2)
+    d = w.shape[0]
+    for k in range(d):
+        delta2[k] = w2[k] - w_star[k]
+    perturbed_gradient(code, A, Hs, v, idx, batch, delta2, w2, g2, z, S, row, ki, wi, fi)
+    optimizer_step(int(hp[1]), hp[2:], lr, w, state, g2)
+
+
+@njit(cache=True)
+def cold_step(code, A, Hs, v, idx, batch, w_star, opt_code, hp, sched_code, sp, t, w, state, g, z, w2, delta2, g2,
+              S, row, ki, wi, fi):
+    """The engine's step for the schedules other than constant/power and for SAM (one call site, not inlined,
+    so that the hot loop of the common case is the one it was before these were added): eta_t from
+    ``learning_rate``, then ``sam_step`` or ``optimizer_step``."""
+    lr = learning_rate(sched_code, sp, t)
+    if opt_code == OPT_SAM:
+        sam_step(code, A, Hs, v, idx, batch, w_star, hp, lr, w, state, g, z, w2, delta2, g2, S, row, ki, wi, fi)
+    else:
+        optimizer_step(opt_code, hp, lr, w, state, g)

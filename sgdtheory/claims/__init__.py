@@ -4,12 +4,14 @@ Each family lives in its own module and registers its claims on import:
 
 * ``minibatch`` -- A1, A2 (seeds 000/001/002 and 003: minibatch gradient noise);
 * ``preconditioned`` -- A4 (seed 000, second-order SGD);
+* ``schedules`` -- D12 (seed 001: learning-rate schedules, exact formulas and their effect on a noisy quadratic);
 * ``sharp_minima`` -- C6 (seeds 000/004, Keskar et al. 2017: large batches and sharp minima);
 * ``supermartingale`` -- A3 (seeds 000/002: the loss as a supermartingale, Robbins-Siegmund);
 * ``robbins_monro`` -- A5 (seeds 003/000: Robbins-Monro step conditions and rates);
 * ``generalisation`` -- D11 (Wilson et al. 2017: adaptive methods generalise worse on a constructed least-squares problem);
 * ``gradient_flow`` -- A6 (seed 003: Euler and SGD converge to gradient flow; the progress theorem);
 * ``sampling_order`` -- A7 (seed 004: cyclic order, random reshuffling, with replacement);
+* ``sam`` -- D13 (seed 000, Foret et al. 2021: sharpness-aware minimisation);
 * ``saddle`` -- A8 (seed 004, Ge et al. 2015: escaping a strict saddle);
 * ``adam_nonconvergence`` -- D10 (Reddi, Kale & Kumar 2018: Adam fails on an online convex problem, AMSGrad converges);
 * ``adaptive`` -- D6, D7, D9 and errata E7, E8 (seeds 000/001/003: AdaGrad, RMSProp, the forms of Adam and EMA momentum);
@@ -47,7 +49,9 @@ from . import (  # noqa: F401  (register the claims)
     robbins_monro,
     running_averages,
     saddle,
+    sam,
     sampling_order,
+    schedules,
     sharp_minima,
     supermartingale,
 )

@@ -12,26 +12,29 @@ The learning rate is passed separately because schedules (``sgdtheory.schedules`
 
 Implemented: SGD (``sgd``), heavy ball and Nesterov momentum (``momentum``), a fixed
 preconditioner (``preconditioned``), and the adaptive methods AdaGrad, RMSProp, Adam and AMSGrad
-(``adaptive``; Adam's step counter lives in its state vector, since the kernel has no t argument).
-SAM (a wrapper needing a second gradient) would slot in as a new code.
+(``adaptive``; Adam's step counter lives in its state vector, since the kernel has no t argument),
+McAllester's min(t, N) Adam and AdamW (``adaptive``), and SAM (``sam``), a wrapper around any of
+these that takes a second gradient at the perturbed point on the same minibatch; its reference
+step takes that gradient function as an extra argument.
 """
 
-from .adaptive import AdaGrad, Adam, AdaptiveOptimizer, AMSGrad, RMSProp
+from .adaptive import AdaGrad, Adam, AdamW, AdaptiveOptimizer, AMSGrad, McAllesterAdam, RMSProp
 from .base import Optimizer
 from .momentum import HeavyBall, Nesterov
 from .preconditioned import PreconditionedSGD
+from .sam import SAM
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "HeavyBall", "Nesterov", "PreconditionedSGD", "AdaptiveOptimizer", "AdaGrad",
-           "RMSProp", "Adam", "AMSGrad", "from_name", "NAMES"]
+           "RMSProp", "Adam", "AMSGrad", "McAllesterAdam", "AdamW", "SAM", "from_name", "NAMES"]
 
 NAMES = {"sgd": SGD, "heavy_ball": HeavyBall, "momentum": HeavyBall, "nesterov": Nesterov, "adagrad": AdaGrad,
-         "rmsprop": RMSProp, "adam": Adam, "amsgrad": AMSGrad}
+         "rmsprop": RMSProp, "adam": Adam, "amsgrad": AMSGrad, "adam_min": McAllesterAdam, "adamw": AdamW, "sam": SAM}
 
 
 def from_name(name: str, **hyper) -> Optimizer:
     """Build an optimizer from its lower-case name (a key of ``NAMES``: "sgd", "heavy_ball"/"momentum",
-    "nesterov", "adagrad", "rmsprop", "adam", "amsgrad"), e.g. ``from_name("adam", beta1=0.0)``."""
+    "nesterov", "adagrad", "rmsprop", "adam", "amsgrad", "adam_min", "sam"), e.g. ``from_name("adam", beta1=0.0)``."""
     from ..errors import SgdTheoryError
 
     table = NAMES

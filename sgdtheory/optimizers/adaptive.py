@@ -231,3 +231,129 @@ class AMSGrad(AdaptiveOptimizer):
         v = b2 * state[d:2 * d] + (1.0 - b2) * g * g
         vh = np.maximum(state[2 * d:], v)
         return w - lr * m / (np.sqrt(vh) + self.eps), np.concatenate([m, v, vh])
+
+
+@dataclass(frozen=True)
+class McAllesterAdam(AdaptiveOptimizer):
+    """Adam in McAllester's min(t, N) form (seed 003, slide "Adam (simplified)"), state (mu, s, t) = 0:
+
+        t <- t + 1;  mu_t = (1 - 1/min(t, N_g)) mu_{t-1} + (1/min(t, N_g)) g_t;
+        s_t = (1 - 1/min(t, N_s)) s_{t-1} + (1/min(t, N_s)) g_t^2;
+        w_{t+1} = w_t - eta_t mu_t / (sqrt(s_t) + eps).
+
+    The bias correction is the averaging weight 1/min(t, N) (slide "Bias Correction of Running
+    Averages": for t <= N, mu_t is exactly the mean of g_1..g_t; afterwards an EMA with beta = 1 - 1/N)
+    instead of Kingma and Ba's division by 1 - beta^t.  Conventions: eps outside the square root, as
+    the slide prints it (its RMSProp slide puts eps inside, sqrt(s + eps); the Adam slide does not);
+    no framework implements this form.  N_g, N_s >= 1 need not be integers.  Since
+    s_t >= g_t^2 / min(t, N_s), and mu_t is a convex combination of the past g, the steps are bounded
+    by ``step_bound() * eta_t`` (finite when 1 - 1/N_g < sqrt(1 - 1/N_s), as for Adam).
+
+    Args:
+        N_g: the momentum horizon (default 10).  N_s: the second-moment horizon (default 1000).
+        eps: > 0 (default 1e-8).
+    """
+
+    N_g: float = 10.0
+    N_s: float = 1000.0
+    eps: float = 1e-8
+    code = codes.OPT_ADAM_MIN
+
+    def __post_init__(self):
+        object.__setattr__(self, "N_g", check_float(self.N_g, "N_g", 1.0, None, low_open=False))
+        object.__setattr__(self, "N_s", check_float(self.N_s, "N_s", 1.0, None, low_open=False))
+        object.__setattr__(self, "eps", _eps(self.eps))
+
+    def hyperparameters(self) -> np.ndarray:
+        return np.array([self.N_g, self.N_s, self.eps])
+
+    def state_size(self, d: int) -> int:
+        return 2 * d + 1
+
+    def step_bound(self) -> float:
+        """sqrt(N_s) / (1 - beta1/sqrt(beta2)) with beta = 1 - 1/N (integer N): the weight of g_(t-k)^2 in s_t
+        is >= beta2^k / N_s, so |g_(t-k)| <= sqrt(N_s s_t / beta2^k); the weight a_k of g_(t-k) in mu_t is
+        <= beta1^k (1/t <= (1 - 1/N)^(t-1) for t <= N); sum_k a_k |g_(t-k)| / sqrt(s_t) <= the bound."""
+        b1, b2 = 1.0 - 1.0 / self.N_g, 1.0 - 1.0 / self.N_s
+        if b1 > 0.0 and (b2 == 0.0 or b1 >= np.sqrt(b2)):
+            return np.inf
+        return float(np.sqrt(self.N_s) / (1.0 - (b1 / np.sqrt(b2) if b1 > 0 else 0.0)))
+
+    def _reference_update(self, w, state, g, lr):
+        d = w.shape[0]
+        t = float(state[2 * d]) + 1.0
+        ag = 1.0 / min(t, self.N_g)
+        a_s = 1.0 / min(t, self.N_s)
+        mu = (1.0 - ag) * state[:d] + ag * g
+        s = (1.0 - a_s) * state[d:2 * d] + a_s * g * g
+        return w - lr * mu / (np.sqrt(s) + self.eps), np.concatenate([mu, s, [t]])
+
+
+@dataclass(frozen=True)
+class AdamW(AdaptiveOptimizer):
+    """AdamW, Adam with decoupled weight decay (Loshchilov and Hutter, ICLR 2019, Algorithm 2), state (m, v, t):
+
+        t <- t + 1;  m_t, v_t, mhat_t, vhat_t as ``Adam``;
+        w_t = w_{t-1} (1 - eta_t lambda) - eta_t mhat_t / (sqrt(vhat_t) + eps).
+
+    Convention (PyTorch ``AdamW(lr, betas, eps, weight_decay=lambda)``): the decay is multiplied by
+    the learning rate eta_t, i.e. w <- w - eta_t lambda w, applied to w_{t-1} (the paper's Algorithm 2
+    line 12 multiplies lambda by the schedule multiplier only, not by alpha: its lambda is PyTorch's
+    lr * lambda at a constant rate).  The decay pulls w toward 0 in the problem's coordinates (not
+    toward w*).  eps is added to sqrt(vhat) as in Kingma and Ba's Algorithm 1; PyTorch forms the same
+    quantity with a different rounding order.  lambda = 0 is ``Adam``; with bias_correction=False
+    mhat = m, vhat = v.  The steps are not bounded by a multiple of eta_t independently of w (the
+    decay term is eta_t lambda |w|); ``stability_limit`` still returns +inf (the decay contracts w
+    for 0 < eta_t lambda < 2).
+
+    Args:
+        beta1, beta2: in [0, 1) (defaults 0.9, 0.999).  eps: > 0 (default 1e-8).
+        weight_decay: lambda >= 0 (default 0.01, PyTorch's).  bias_correction: default True.
+    """
+
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
+    weight_decay: float = 0.01
+    bias_correction: bool = True
+    code = codes.OPT_ADAMW
+
+    def __post_init__(self):
+        object.__setattr__(self, "beta1", _beta(self.beta1, "beta1"))
+        object.__setattr__(self, "beta2", _beta(self.beta2, "beta2"))
+        object.__setattr__(self, "eps", _eps(self.eps))
+        object.__setattr__(self, "weight_decay", check_float(self.weight_decay, "weight_decay", 0.0, None,
+                                                             low_open=False))
+        if not isinstance(self.bias_correction, (bool, np.bool_)):
+            raise SgdTheoryError(f"bias_correction: expected True or False, got {self.bias_correction!r}")
+        object.__setattr__(self, "bias_correction", bool(self.bias_correction))
+
+    def hyperparameters(self) -> np.ndarray:
+        return np.array([self.beta1, self.beta2, self.eps, self.weight_decay, 1.0 if self.bias_correction else 0.0])
+
+    def state_size(self, d: int) -> int:
+        return 2 * d + 1
+
+    def step_bound(self) -> float:
+        if self.weight_decay > 0:
+            return np.inf
+        return Adam(self.beta1, self.beta2, self.eps, self.bias_correction).step_bound()
+
+    def step_bound_text(self) -> str:
+        if self.weight_decay > 0:
+            c = Adam(self.beta1, self.beta2, self.eps, self.bias_correction).step_bound()
+            return (f"its steps are bounded by {c:.6g} lr + lr weight_decay |w| per coordinate (the decay "
+                    "contracts w for lr weight_decay < 2)")
+        return super().step_bound_text()
+
+    def _reference_update(self, w, state, g, lr):
+        d = w.shape[0]
+        b1, b2 = self.beta1, self.beta2
+        decay = 1.0 - lr * self.weight_decay
+        t = float(state[2 * d]) + 1.0
+        c1 = 1.0 - b1**t if self.bias_correction else 1.0
+        c2 = 1.0 - b2**t if self.bias_correction else 1.0
+        m = b1 * state[:d] + (1.0 - b1) * g
+        v = b2 * state[d:2 * d] + (1.0 - b2) * g * g
+        w_new = w * decay - lr * (m / c1) / (np.sqrt(v / c2) + self.eps)
+        return w_new, np.concatenate([m, v, [t]])
