@@ -100,12 +100,11 @@ class Power(Schedule):
 
 
 @dataclass(frozen=True)
-class TimeBased(Schedule):
-    """eta_t = lr0 / (1 + k t) (seed 001, "Time-based"); half-life 1/k steps, eta_t ~ (lr0/k)/t."""
+class _Decay(Schedule):
+    """Base of the two-parameter decays eta_t = lr0 f(k t), f(0) = 1 non-increasing: lr0 > 0, k >= 0."""
 
     lr0: float
     k: float
-    code = codes.SCHEDULE_TIME_BASED
 
     def __post_init__(self):
         object.__setattr__(self, "lr0", check_float(self.lr0, "lr0", 0.0, None))
@@ -113,9 +112,6 @@ class TimeBased(Schedule):
 
     def parameters(self) -> np.ndarray:
         return np.array([self.lr0, self.k, 0.0])
-
-    def __call__(self, t):
-        return _out(self.lr0 / (1.0 + self.k * self._t(t)))
 
     @property
     def max_lr(self) -> float:
@@ -123,26 +119,23 @@ class TimeBased(Schedule):
 
 
 @dataclass(frozen=True)
-class Exponential(Schedule):
+class TimeBased(_Decay):
+    """eta_t = lr0 / (1 + k t) (seed 001, "Time-based"); half-life 1/k steps, eta_t ~ (lr0/k)/t."""
+
+    code = codes.SCHEDULE_TIME_BASED
+
+    def __call__(self, t):
+        return _out(self.lr0 / (1.0 + self.k * self._t(t)))
+
+
+@dataclass(frozen=True)
+class Exponential(_Decay):
     """eta_t = lr0 exp(-k t) (seed 001, "Exponential"); half-life ln 2 / k steps."""
 
-    lr0: float
-    k: float
     code = codes.SCHEDULE_EXPONENTIAL
-
-    def __post_init__(self):
-        object.__setattr__(self, "lr0", check_float(self.lr0, "lr0", 0.0, None))
-        object.__setattr__(self, "k", check_float(self.k, "k", 0.0, None, low_open=False))
-
-    def parameters(self) -> np.ndarray:
-        return np.array([self.lr0, self.k, 0.0])
 
     def __call__(self, t):
         return _out(self.lr0 * np.exp(-self.k * self._t(t)))
-
-    @property
-    def max_lr(self) -> float:
-        return self.lr0
 
 
 @dataclass(frozen=True)
