@@ -3,8 +3,13 @@
 Dependence is handled by construction: an interval is computed either from independent replicas
 (one number per independent path) or from batch means of one path (consecutive batches long
 compared with the autocorrelation time are nearly independent; Flegal & Jones 2010).  Both use
-Student-t quantiles from scipy.  Fits are weighted least squares (scipy-free closed form, with
-the t quantile for the parameter intervals) and report chi^2 so a bad model is visible.
+Student-t quantiles from scipy.  Every ``Estimate`` carries the degrees of freedom of its interval
+(``dof``; infinity for a normal interval), so its standard error is recovered exactly.  Fits are
+weighted least squares (closed form) and *use* their chi^2: when the model is rejected at the
+interval's own level (lack of fit, p < 1 - level) the parameter covariance is inflated by the
+Birge ratio chi^2/dof and the interval takes the Student-t quantile on the residual degrees of
+freedom (Birge 1932; the Particle Data Group's scale factor), so a misspecified model widens the
+interval instead of giving a narrow one around a biased slope.
 
 Verdicts (CLAIMS.md, "What verified means"): a prediction is *verified* when it lies inside the
 interval and the interval's half-width is at most the check's stated resolution; *rejected* when
@@ -38,14 +43,27 @@ class Estimate:
     level: float
     method: str
     n: int
+    dof: float | None = None  # degrees of freedom of the interval's quantile; None: n - 1; inf: normal
 
     @property
     def half_width(self) -> float:
         return 0.5 * (self.high - self.low)
 
     @property
+    def degrees_of_freedom(self) -> float:
+        return float(max(self.n - 1, 1)) if self.dof is None else float(self.dof)
+
+    @property
+    def quantile(self) -> float:
+        """The quantile q with half_width = q * standard_error (Student t, or normal for dof = inf)."""
+        if self.level >= 1.0:
+            return 1.0
+        d = self.degrees_of_freedom
+        return _normal_quantile(self.level) if not np.isfinite(d) else _t_quantile(self.level, d)
+
+    @property
     def standard_error(self) -> float:
-        return self.half_width / _t_quantile(self.level, max(self.n - 1, 1))
+        return self.half_width / self.quantile
 
     def contains(self, x: float) -> bool:
         return self.low <= x <= self.high
@@ -83,7 +101,7 @@ def replica_interval(samples, level: float = DEFAULT_LEVEL, method: str = "indep
     m = float(x.mean())
     se = float(x.std(ddof=1) / np.sqrt(x.size))
     h = _t_quantile(level, x.size - 1) * se
-    return Estimate(m, m - h, m + h, level, method, int(x.size))
+    return Estimate(m, m - h, m + h, level, method, int(x.size), float(x.size - 1))
 
 
 def batch_means_interval(batch_means, level: float = DEFAULT_LEVEL) -> Estimate:
@@ -100,7 +118,7 @@ def difference(a: Estimate, b: Estimate, scale_a: float = 1.0, scale_b: float = 
     dof = (va + vb) ** 2 / (va**2 / max(a.n - 1, 1) + vb**2 / max(b.n - 1, 1)) if va + vb > 0 else 1.0
     m = scale_a * a.value - scale_b * b.value
     h = _t_quantile(level, dof) * np.sqrt(va + vb)
-    return Estimate(m, m - h, m + h, level, "difference of independent estimates", int(min(a.n, b.n)))
+    return Estimate(m, m - h, m + h, level, "difference of independent estimates", int(min(a.n, b.n)), float(dof))
 
 
 @dataclass(frozen=True)
@@ -125,6 +143,11 @@ def weighted_least_squares(X, y, se, level: float = DEFAULT_LEVEL, dof_each: int
     covariance is (X^T W X)^{-1} (known errors); intervals use the normal quantile when
     ``dof_each`` is None, else Student t with ``dof_each`` degrees of freedom, since each se_k was
     itself estimated from dof_each + 1 replicas.
+
+    Lack of fit is not ignored: when chi^2 on m - p degrees of freedom has p-value below 1 - level
+    (the model is rejected at the interval's own level), the covariance is multiplied by the Birge
+    ratio chi^2/(m - p) and the quantile is Student t on m - p degrees of freedom; the estimate's
+    ``method`` says so.  With m = p there is no test of fit and the known-error interval stands.
     """
     level = _check_level(level)
     X = np.asarray(X, dtype=np.float64)
@@ -138,12 +161,20 @@ def weighted_least_squares(X, y, se, level: float = DEFAULT_LEVEL, dof_each: int
     cov = np.linalg.inv(X.T @ (W[:, None] * X))
     beta = cov @ (X.T @ (W * y))
     chi2 = float(np.sum(W * (y - X @ beta) ** 2))
-    q = _normal_quantile(level) if dof_each is None else _t_quantile(level, dof_each)
     n = int(y.size)
+    resid_dof = n - X.shape[1]
+    q_dof = np.inf if dof_each is None else float(dof_each)
+    method = "weighted least squares"
+    if resid_dof > 0 and float(special.chdtrc(resid_dof, chi2)) < 1.0 - level:
+        cov = cov * (chi2 / resid_dof)
+        q_dof = float(resid_dof)
+        method = (f"weighted least squares; lack of fit (chi2 = {chi2:.3g} on {resid_dof} dof, p < {1 - level:.2g}): "
+                  "interval inflated by the Birge ratio, t on the residual dof")
+    q = _normal_quantile(level) if not np.isfinite(q_dof) else _t_quantile(level, q_dof)
     ests = [Estimate(float(beta[k]), float(beta[k] - q * np.sqrt(cov[k, k])),
-                     float(beta[k] + q * np.sqrt(cov[k, k])), level, "weighted least squares", n)
+                     float(beta[k] + q * np.sqrt(cov[k, k])), level, method, n, q_dof)
             for k in range(X.shape[1])]
-    return ests, chi2, n - X.shape[1]
+    return ests, chi2, resid_dof
 
 
 def weighted_linear_fit(x, y, se, level: float = DEFAULT_LEVEL, dof_each: int | None = None) -> LinearFit:
@@ -189,7 +220,7 @@ def path_loglog_slope(x, Y, level: float = DEFAULT_LEVEL) -> Estimate:
     v = Y @ (a / ybar)
     h = _t_quantile(level, Y.shape[0] - 1) * float(v.std(ddof=1)) / np.sqrt(Y.shape[0])
     return Estimate(slope, slope - h, slope + h, level, "log-log slope, delta method over independent paths",
-                    int(Y.shape[0]))
+                    int(Y.shape[0]), float(Y.shape[0] - 1))
 
 
 def two_point_loglog_slope(x1: float, a: Estimate, x2: float, b: Estimate, level: float | None = None) -> Estimate:
@@ -204,8 +235,9 @@ def two_point_loglog_slope(x1: float, a: Estimate, x2: float, b: Estimate, level
     val = float(np.log(a.value / b.value)) / lr
     se = float(np.hypot(a.standard_error / a.value, b.standard_error / b.value)) / abs(lr)
     n = int(min(a.n, b.n))
-    h = _t_quantile(level, max(n - 1, 1)) * se
-    return Estimate(val, val - h, val + h, level, "two-point log-log slope of independent estimates (delta method)", n)
+    dof = float(min(a.degrees_of_freedom, b.degrees_of_freedom))
+    h = (_normal_quantile(level) if not np.isfinite(dof) else _t_quantile(level, dof)) * se
+    return Estimate(val, val - h, val + h, level, "two-point log-log slope of independent estimates (delta method)", n, dof)
 
 
 def proportion_interval(successes: int, trials: int, level: float = DEFAULT_LEVEL,
@@ -222,7 +254,7 @@ def proportion_interval(successes: int, trials: int, level: float = DEFAULT_LEVE
     alpha = 1.0 - level
     low = 0.0 if k == 0 else float(special.betaincinv(k, n - k + 1, alpha / 2))
     high = 1.0 if k == n else float(special.betaincinv(k + 1, n - k, 1 - alpha / 2))
-    return Estimate(k / n, low, high, level, method, n)
+    return Estimate(k / n, low, high, level, method, n, np.inf)
 
 
 def exact(value: float, method: str, abs_tol: float = 0.0) -> Estimate:
@@ -231,7 +263,7 @@ def exact(value: float, method: str, abs_tol: float = 0.0) -> Estimate:
     The interval is value +- max(1e-10 |value|, abs_tol); its level is 1 (no sampling error).
     """
     tol = max(1e-10 * abs(value), abs_tol)
-    return Estimate(float(value), float(value) - tol, float(value) + tol, 1.0, method, 0)
+    return Estimate(float(value), float(value) - tol, float(value) + tol, 1.0, method, 0, np.inf)
 
 
 def decide(prediction: float, estimate: Estimate, resolution: float) -> str:
@@ -250,5 +282,21 @@ def decide_upper_bound(bound: float, estimate: Estimate) -> str:
 
 
 def familywise_bound(levels) -> float:
-    """Bonferroni bound on the probability that any true prediction falls outside its interval."""
+    """Bonferroni bound on the probability that any check's expected verdict fails by chance.
+
+    ``levels`` holds, per check that can fail by chance, 1 - (its probability of failing when the
+    theory is right); see ``claims.base.Check.chance_failure``."""
     return float(min(1.0, sum(1.0 - lv for lv in levels)))
+
+
+def chance_inside(distance_se: float, estimate: Estimate) -> float:
+    """Probability that a point ``distance_se`` standard errors from the true mean falls inside a
+    fresh interval of the same shape: P(|T + d| <= q) for T ~ Student t on the estimate's dof."""
+    if estimate.level >= 1.0:
+        return 0.0
+    q = estimate.quantile
+    d = abs(float(distance_se))
+    dof = estimate.degrees_of_freedom
+    if not np.isfinite(dof):
+        return float(special.ndtr(q - d) - special.ndtr(-q - d))
+    return float(special.stdtr(dof, q - d) - special.stdtr(dof, -q - d))
