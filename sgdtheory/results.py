@@ -71,6 +71,7 @@ def record(claim, result, settings, elapsed: float, figures=()) -> dict:
         "kind": claim.kind, "status": result.status, "expected_status": claim.expected,
         "diverged": result.diverged,
         "checks": [c.to_dict() for c in result.checks],
+        "main_check": None if result.main_check is None else result.main_check.name,
         "settings": {"quick": settings.quick, "seed": settings.seed, "level": settings.level},
         "parameters": result.parameters, "data": result.data, "figures": list(figures),
         "elapsed_seconds": elapsed, "versions": versions(),

@@ -1,14 +1,16 @@
 """Every registered claim in quick mode reports its expected verdicts, negative controls included,
 on the default instance and on a user instance from a config file."""
 
+import dataclasses
 import json
+import math
 
 import pytest
 
 from sgdtheory.claims import REGISTRY, Settings
 from sgdtheory.claims.base import AS_EXPECTED, AS_PRINTED, CLAIM, NEGATIVE_CONTROL
 from sgdtheory.cli import main
-from sgdtheory.stats import DEFAULT_LEVEL
+from sgdtheory.stats import DEFAULT_LEVEL, REJECTED, VERIFIED
 
 QUICK = Settings(quick=True)
 USER_CONFIG = """
@@ -41,6 +43,38 @@ def test_claim_has_negative_controls_and_a_claim_check(default_results, cid):
     roles = [c.role for c in default_results[cid].checks]
     assert CLAIM in roles
     assert NEGATIVE_CONTROL in roles or AS_PRINTED in roles
+
+
+@pytest.mark.parametrize("cid", sorted(REGISTRY))
+def test_mutated_predictions_are_caught(default_results, cid):
+    """Generic mutation test over the registry: every claim check's prediction moved by its detectable error (either
+    sign) is rejected, and the main check's prediction moved by 5% is no longer verified."""
+    result = default_results[cid]
+    for c in result.checks:
+        if c.role != CLAIM or c.bound:
+            continue
+        for sign in (-1.0, 1.0):
+            step = c.detectable_abs * (1 + 1e-9) + 1e-12 * max(1.0, abs(c.prediction))
+            assert dataclasses.replace(c, prediction=c.prediction + sign * step).verdict == REJECTED, c.name
+    main_check = result.main_check
+    assert main_check is not None and main_check.role == CLAIM
+    assert main_check.prediction != 0, f"{cid}: the main check should have a nonzero prediction (5% mutation)"
+    for factor in (0.95, 1.05):
+        moved = dataclasses.replace(main_check, prediction=main_check.prediction * factor)
+        assert moved.verdict != VERIFIED, (cid, main_check.name, main_check.detectable_error)
+
+
+@pytest.mark.parametrize("cid", sorted(REGISTRY))
+def test_a_near_control_shows_the_resolving_power(default_results, cid):
+    """A claim measured by Monte Carlo has a negative control (or the printed form) within 10 half-widths of its
+    estimate: the plausible wrong answer, not a straw man (quick mode; full mode is nearer still)."""
+    checks = default_results[cid].checks
+    if all(c.estimate.level >= 1.0 for c in checks if c.role == CLAIM):
+        pytest.skip(f"{cid}: every claim check is exact (no sampling error to resolve)")
+    dists = [c.distance_half_widths for c in checks
+             if c.role in (NEGATIVE_CONTROL, AS_PRINTED) and c.estimate.level < 1.0]
+    assert dists and min(dists) <= 10.0, (cid, sorted(dists)[:3])
+    assert math.isfinite(min(dists))
 
 
 def test_b4_meets_the_issue_resolution(default_results):

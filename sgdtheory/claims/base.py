@@ -97,6 +97,7 @@ class Check:
     bound: bool = False  # True: the prediction is an upper bound, not a value
     against: str | None = None
     expect: str | None = None
+    main: bool = False  # the claim's headline check (reported with its detectable error)
     control_gap: float = math.inf
     truth: float | None = None
 
@@ -183,7 +184,7 @@ class Check:
             "resolution": float(self.resolution), "effective_resolution": float(self.effective_resolution),
             "bound": self.bound, "verdict": self.verdict, "expected": self.expected,
             "detectable_abs": float(self.detectable_abs), "detectable_error": self.detectable_error,
-            "chance_failure": float(self.chance_failure),
+            "chance_failure": float(self.chance_failure), "main": self.main,
             "note": self.note,
         }
         if self.role in CONTROL_ROLES or self.role == APPROXIMATION:
@@ -235,6 +236,17 @@ class ClaimResult:
             return DIVERGED
         link_checks(self.checks)
         return AS_EXPECTED if all(c.as_expected for c in self.checks) else UNEXPECTED
+
+    @property
+    def main_check(self) -> Check | None:
+        """The headline check: the one marked ``main``, else the first Monte Carlo claim check, else the
+        first claim check."""
+        marked = [c for c in self.checks if c.main]
+        if marked:
+            return marked[0]
+        claims = [c for c in self.checks if c.role == CLAIM]
+        mc = [c for c in claims if c.estimate.level < 1.0]
+        return (mc or claims or [None])[0]
 
     @property
     def chance_failures(self) -> list[float]:
