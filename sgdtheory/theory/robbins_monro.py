@@ -98,6 +98,15 @@ def derivation_text(lam_min: float) -> str:
     resid = sympy.simplify((ansatz.diff(t) + 2 * h * c * t ** (-p) * ansatz - s * c**2 * t ** (-2 * p)) / ansatz)
     lines.append(f"0 < p < 1: e = s eta/(2h) leaves e'/e residual {resid}, negligible against the decay rate "
                  "2 h c t^(-p) when p < 1: slope -p")
+    K = sympy.Symbol("K")
+    # one mode, discrete: e_t = K eta_t + o(eta_t) in e_{t+1} = (1 - eta h)^2 e + eta^2 s with eta_{t+1} - eta_t =
+    # -eta^2/c (p = 1) or o(eta^2) (p < 1): the eta^2 terms give -K/c = -2 h K + s, resp. 0 = -2 h K + s
+    k1 = sympy.solve(sympy.Eq(-K / c, -2 * h * K + s), K)[0]
+    k0 = sympy.solve(sympy.Eq(0, -2 * h * K + s), K)[0]
+    lines.append(f"constants (one mode): p < 1: lim e_t/eta_t = {k0}; p = 1: lim (t0 + t) e_t = c lim e_t/eta_t = "
+                 f"{sympy.simplify(c * k1)} (needs 2ch > 1); d modes: continuous Lyapunov equations "
+                 "(asymptotic_constant); p > 1: the exact limit of the recursion (no closed form in general; for p = 2 "
+                 "and one mode a ratio of Gamma functions)")
     for pv in (sympy.Rational(2, 5), sympy.Rational(1, 2), sympy.Rational(3, 4), 1, sympy.Rational(3, 2)):
         d = step_sums(pv)
         lines.append(f"p = {pv}: sum eta_t {'< oo' if d['sum_eta_finite'] else '= oo'}, sum eta_t^2 "
