@@ -27,7 +27,7 @@ OPT_PRECONDITIONED = 3  # w <- w - lr F g, F (d x d) row-major in hp
 OPT_ADAGRAD = 4  # hp = (eps,); state = G (d)
 OPT_RMSPROP = 5  # hp = (beta, eps); state = v (d)
 OPT_ADAM = 6  # hp = (beta1, beta2, eps, bias_correction); state = m (d), v (d), t
-OPT_AMSGRAD = 7  # hp = (beta1, beta2, eps); state = m (d), v (d), vhat (d)
+OPT_AMSGRAD = 7  # hp = (beta1, beta2, eps, bias_correction); state = m (d), v (d), vhat (d) [, t]
 OPT_ADAM_MIN = 8  # McAllester's min(t, N) Adam: hp = (N_g, N_s, eps); state = mu (d), s (d), t
 OPT_ADAMW = 9  # hp = (beta1, beta2, eps, weight_decay, bias_correction); state = m (d), v (d), t
 OPT_SAM = 10  # wrapper: hp = (rho, base code, base hp...); state = the base optimizer's state

@@ -289,14 +289,28 @@ def adaptive_step(code, hp, lr, w, state, g):
         b1 = hp[0]
         b2 = hp[1]
         eps = hp[2]
-        for k in range(d):
-            m = b1 * state[k] + (1.0 - b1) * g[k]
-            v = b2 * state[d + k] + (1.0 - b2) * g[k] * g[k]
-            vh = max(state[2 * d + k], v)
-            state[k] = m
-            state[d + k] = v
-            state[2 * d + k] = vh
-            w[k] -= lr * m / (np.sqrt(vh) + eps)
+        if hp[3] == 0.0:  # Reddi et al.'s Algorithm 2
+            for k in range(d):
+                m = b1 * state[k] + (1.0 - b1) * g[k]
+                v = b2 * state[d + k] + (1.0 - b2) * g[k] * g[k]
+                vh = max(state[2 * d + k], v)
+                state[k] = m
+                state[d + k] = v
+                state[2 * d + k] = vh
+                w[k] -= lr * m / (np.sqrt(vh) + eps)
+        else:  # PyTorch's Adam(amsgrad=True): max over the raw v, then both bias corrections
+            t = state[3 * d] + 1.0
+            state[3 * d] = t
+            c1 = 1.0 - b1**t
+            c2 = 1.0 - b2**t
+            for k in range(d):
+                m = b1 * state[k] + (1.0 - b1) * g[k]
+                v = b2 * state[d + k] + (1.0 - b2) * g[k] * g[k]
+                vh = max(state[2 * d + k], v)
+                state[k] = m
+                state[d + k] = v
+                state[2 * d + k] = vh
+                w[k] -= lr * (m / c1) / (np.sqrt(vh / c2) + eps)
     elif code == OPT_ADAM_MIN:
         ng = hp[0]
         ns = hp[1]
@@ -343,8 +357,9 @@ def optimizer_step(code, hp, lr, w, state, g):
     Adam (hp = beta1, beta2, eps, bias_correction; state = m (d), v (d), t): t <- t + 1;
       m <- beta1 m + (1 - beta1) g; v <- beta2 v + (1 - beta2) g^2; mhat = m / (1 - beta1^t),
       vhat = v / (1 - beta2^t) (divisors 1 without bias correction); w <- w - lr mhat / (sqrt(vhat) + eps).
-    AMSGrad (hp = beta1, beta2, eps; state = m (d), v (d), vhat (d)): m, v as Adam;
-      vhat <- max(vhat, v); w <- w - lr m / (sqrt(vhat) + eps).
+    AMSGrad (hp = beta1, beta2, eps, bias_correction; state = m (d), v (d), vhat (d) [, t]): m, v as Adam;
+      vhat <- max(vhat, v); w <- w - lr m / (sqrt(vhat) + eps); with bias correction (PyTorch) t <- t + 1 and
+      w <- w - lr (m / (1 - beta1^t)) / (sqrt(vhat / (1 - beta2^t)) + eps).
     Adam, min(t, N) form (hp = N_g, N_s, eps; state = mu (d), s (d), t): t <- t + 1; a = 1/min(t, N_g),
       b = 1/min(t, N_s); mu <- (1 - a) mu + a g; s <- (1 - b) s + b g^2; w <- w - lr mu / (sqrt(s) + eps).
     AdamW (hp = beta1, beta2, eps, lambda, bias_correction; state as Adam):

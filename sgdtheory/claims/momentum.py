@@ -402,7 +402,8 @@ def run_d3(inst: MomentumInstance, settings: Settings) -> ClaimResult:
     a, b = th.polyak_tuning(mu, L)
     ag = th.gd_tuning(mu, L)
     hb_pred, gd_pred = th.hb_rate(kappa), th.gd_rate(kappa)
-    rhoT_hb = th.spectral_radius(th.iteration_matrix(inst.H, a, b))
+    rhoT_hb = th.polyak_radius(inst.H, mu, L)  # from the roots in closed form (eigvals: ~1e-8 at the double roots)
+    rhoT_hb_rounded = th.heavy_ball_radius(inst.H, a, b)  # the rounded alpha, beta the engine runs with
     rhoT_gd = th.spectral_radius(np.eye(inst.d) - ag * inst.H)
     defect = th.jordan_defect(inst.H, a, b)
     checks = [
@@ -414,10 +415,13 @@ def run_d3(inst: MomentumInstance, settings: Settings) -> ClaimResult:
               exact(float(der.d3_modulus_sq != 0 or der.d3_rate != 0), "SymPy simplify"), 1e-9, ""),
         Check(f"spectral radius of the heavy-ball iteration matrix T (Polyak's tuning, kappa = {kappa:.4g}) = "
               "(sqrt kappa - 1)/(sqrt kappa + 1)", CLAIM, hb_pred,
-              exact(rhoT_hb, "numpy eigvals of T; defective eigenvalues are accurate to ~sqrt(eps)", abs_tol=1e-7), 1e-6,
-              f"Jordan defect found: {defect}"),
+              exact(rhoT_hb, "max root modulus of z^2 - (1 + beta - alpha lam) z + beta over the eigenvalues of H, "
+                    "exact tuning (SymPy sign of the discriminant, 30 digits)", abs_tol=1e-15), 1e-9,
+              f"|difference| = {abs(rhoT_hb - hb_pred):.2g} (the interval's width is stats.exact's 1e-10 relative "
+              f"floor); Jordan defect found: {defect}; with the rounded alpha, beta the engine runs the exact radius is "
+              f"{rhoT_hb_rounded:.17g} (a double root split by rounding)"),
         Check("control: heavy ball's rho(T) = the GD rate (kappa - 1)/(kappa + 1)", NEGATIVE_CONTROL, gd_pred,
-              exact(rhoT_hb, "numpy eigvals", abs_tol=1e-7), 1e-6, ""),
+              exact(rhoT_hb, "roots in closed form", abs_tol=1e-15), 1e-9, ""),
         Check("spectral radius of I - 2/(L + mu) H (tuned GD) = (kappa - 1)/(kappa + 1)", CLAIM, gd_pred,
               exact(rhoT_gd, "numpy eigvals", abs_tol=1e-12), 1e-9, ""),
     ]

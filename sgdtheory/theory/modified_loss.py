@@ -509,12 +509,11 @@ def derive_general(m: int) -> GeneralDerivation:
 
 
 def _rat(v):
-    """The rational of a float: the simplest with denominator <= 10^6 when it matches to 1e-13, else exact."""
-    import sympy as sp
+    """The rational a float stores, exactly (``symbolic_basin.exact_rational``: p/2^k, no rounding to a nearby
+    simple fraction), so the SymPy derivation is exact for the stored double inputs."""
+    from .symbolic_basin import exact_rational
 
-    x = float(v)
-    r = sp.Rational(repr(x)).limit_denominator(10**6)
-    return r if abs(float(r) - x) <= 1e-13 * max(abs(x), 1.0) else sp.Rational(repr(x))
+    return exact_rational(v)
 
 
 @dataclass
@@ -583,7 +582,7 @@ def derive_quadratic(G, H, order: int = 3) -> QuadraticDerivation:
     E0 = Emean.subs({v: 0 for v in s})
     coeffs = {}
     for kind, (a, b, _) in FLOWS.items():
-        a_, b_ = sp.Rational(a).limit_denominator(100), sp.Rational(b).limit_denominator(100)
+        a_, b_ = _rat(a), _rat(b)  # the FLOWS coefficients are dyadic (1/4, 1/2, 0): exact
         varH = sum(((Hs[k] - Hb) * (Hs[k] - Hb) for k in range(m)), sp.zeros(d, d)) / m
         varG = sum(((Hs[k] - Hb) * (Gs[k] - Gb) for k in range(m)), sp.zeros(d, 1)) / m
         A = Hb + eta * (2 * a_ * Hb * Hb + 2 * b_ * varH)

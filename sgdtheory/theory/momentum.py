@@ -117,14 +117,89 @@ def iteration_matrix(H, alpha: float, beta: float) -> np.ndarray:
 
 
 def spectral_radius(M) -> float:
+    """max |eigenvalue| of M by ``numpy.linalg.eigvals``: accurate to ~sqrt(eps) only at a defective
+    eigenvalue; for heavy ball use ``heavy_ball_radius`` (from the roots in closed form)."""
     return float(np.max(np.abs(np.linalg.eigvals(np.asarray(M, dtype=np.float64)))))
+
+
+def _lams(H_or_lams) -> np.ndarray:
+    a = np.asarray(H_or_lams, dtype=np.float64)
+    if a.ndim == 2:
+        return np.linalg.eigvalsh(a)
+    if a.ndim != 1 or a.size == 0 or not np.all(np.isfinite(a)):
+        raise SgdTheoryError("H: expected a symmetric matrix or a non-empty vector of finite eigenvalues")
+    return a
+
+
+def heavy_ball_root_moduli(lam, alpha: float, beta: float) -> tuple[float, float]:
+    """Moduli (larger first) of the roots of z^2 - (1 + beta - alpha lam) z + beta, the eigenvalues of heavy
+    ball's iteration matrix T on the eigen-direction lam, exact for the given doubles up to the final rounding.
+
+    tr = 1 + beta - alpha lam and disc = tr^2 - 4 beta are formed in exact rational arithmetic
+    (``fractions.Fraction`` of the doubles), so the regime is decided exactly: disc <= 0 -> both roots have
+    modulus sqrt(beta) (complex pair, or a double root tr/2 with tr^2 = 4 beta); disc > 0 -> real roots
+    (tr +- sqrt(disc))/2, the larger modulus (|tr| + sqrt(disc))/2 (no cancellation) and the smaller
+    beta / larger (Vieta).  Unlike ``numpy.linalg.eigvals`` of T, which at a double root (Polyak's tuning,
+    lam = mu or L) is off by ~sqrt(eps) ~ 1e-8, this is accurate to a few ulp.  Note that at Polyak's tuning
+    the ROUNDED alpha, beta can make disc a tiny positive number (~1e-16 for mu = 1, L = 10): the rounded
+    iteration then really has two real roots sqrt(beta) +- ~1e-8; ``polyak_radius`` gives the radius of the
+    exact tuning.
+    """
+    from fractions import Fraction
+
+    a, b, lm = (check_float(alpha, "alpha", 0.0, low_open=False), check_float(beta, "beta", 0.0, 1.0,
+                low_open=False), float(lam))
+    tr = 1 + Fraction(b) - Fraction(a) * Fraction(lm)
+    disc = tr * tr - 4 * Fraction(b)
+    if disc <= 0:
+        r = float(np.sqrt(b))
+        return r, r
+    big = 0.5 * (abs(float(tr)) + float(np.sqrt(float(disc))))
+    return big, (b / big if big > 0 else 0.0)
+
+
+def heavy_ball_radius(H_or_lams, alpha: float, beta: float) -> float:
+    """rho(T) for heavy ball (alpha, beta) on H (a symmetric matrix, or its eigenvalues): the largest
+    ``heavy_ball_root_moduli`` over the eigenvalues of H."""
+    return max(heavy_ball_root_moduli(lm, alpha, beta)[0] for lm in _lams(H_or_lams))
+
+
+def polyak_radius(H_or_lams, mu: float, L: float) -> float:
+    """rho(T) for heavy ball with Polyak's EXACT tuning alpha = 4/(sqrt L + sqrt mu)^2,
+    beta = ((sqrt L - sqrt mu)/(sqrt L + sqrt mu))^2 of the given mu, L (doubles taken as exact rationals).
+
+    Per eigenvalue lam (exact rational of the double) the discriminant tr^2 - 4 beta lies in
+    Q(sqrt(mu L)); SymPy decides its sign exactly (0 at lam = mu and lam = L, < 0 between), and the
+    larger root modulus -- sqrt(beta) = (sqrt L - sqrt mu)/(sqrt L + sqrt mu) when disc <= 0,
+    (|tr| + sqrt(disc))/2 otherwise -- is evaluated with 30 significant digits, then rounded once.
+    """
+    from .symbolic_basin import exact_rational
+
+    mu, L = _mu_L(mu, L)
+    sm, sL = sp.sqrt(exact_rational(mu)), sp.sqrt(exact_rational(L))
+    a = 4 / (sL + sm) ** 2
+    b = ((sL - sm) / (sL + sm)) ** 2
+    best = sp.Integer(0)
+    for lm in np.unique(_lams(H_or_lams)):
+        tr = sp.radsimp(1 + b - a * exact_rational(lm))
+        disc = sp.expand(sp.radsimp(tr * tr - 4 * b))
+        if disc == 0 or disc.is_negative:
+            r = sp.sqrt(b)
+        elif disc.is_positive:
+            r = (sp.Abs(tr) + sp.sqrt(disc)) / 2
+        else:
+            raise SgdTheoryError(f"polyak_radius: SymPy could not decide the sign of the discriminant at lam = {lm!r}")
+        if sp.N(r - best, 30) > 0:
+            best = r
+    return float(sp.N(best, 30))
 
 
 def jordan_defect(H, alpha: float, beta: float, tol: float = 1e-7) -> int:
     """Size - 1 of the largest Jordan block among T's eigenvalues of maximal modulus, per eigenvalue of H:
-    1 when some eigenvalue of H gives a repeated root (discriminant 0) of modulus rho(T), else 0."""
+    1 when some eigenvalue of H gives a repeated root (discriminant 0 to ``tol``: the rounded tuning splits a
+    double root by ~1e-16 in disc) of modulus rho(T) (``heavy_ball_radius``), else 0."""
     lam = np.linalg.eigvalsh(np.asarray(H, dtype=np.float64))
-    rho = spectral_radius(iteration_matrix(H, alpha, beta))
+    rho = heavy_ball_radius(lam, alpha, beta)
     for l in lam:
         tr = 1 + beta - alpha * l
         disc = tr * tr - 4 * beta
@@ -557,6 +632,7 @@ def _nesterov_forms(T: int):
 
 
 __all__ = ["polyak_tuning", "nag_tuning", "gd_tuning", "hb_rate", "gd_rate", "iteration_matrix", "spectral_radius",
+           "heavy_ball_root_moduli", "heavy_ball_radius", "polyak_radius",
            "stationary_covariance", "stationary_excess", "langevin_excess", "lessard_grad", "lessard_f",
            "lessard_cycles", "heavy_ball_1d", "nag_1d", "convex_spectrum", "gd_excess_exact", "convex_runs",
            "window_slope", "derive", "Derivation", "Cycle"]

@@ -33,13 +33,27 @@ solves :math:`S = E[(I-\eta H_B)S(I-\eta H_B)^\top] + \eta^2 c_B\Sigma`. On row-
 (A\otimes B)\operatorname{vec}S`) the moment operator is
 :math:`T(\eta) = I - \eta K + \eta^2 M` with :math:`K = \bar H\otimes I + I\otimes\bar H`,
 so the equation is :math:`(K - \eta M)\operatorname{vec}S = \eta\operatorname{vec}(c_B\Sigma)`.
-:math:`K` and :math:`M` are symmetric, :math:`K \succ 0`, :math:`M \succeq 0`, and
-:math:`T(\eta)` is a completely positive map whose spectral radius is its largest eigenvalue
-(Perron–Frobenius for positive maps). Hence :math:`\rho(T(\eta)) < 1` iff
-:math:`K - \eta M \succ 0`, and the stability limit is
-:math:`\eta_c = 1/\mu_{\max}` with :math:`\mu_{\max}` the largest eigenvalue of the pencil
-:math:`M v = \mu K v` (equivalently the smallest positive root of :math:`K v = \eta M v`).
-Since :math:`M \succeq \bar H\otimes\bar H`, :math:`\eta_c \le 2/\lambda_{\max}(\bar H)`.
+:math:`K` and :math:`M` are symmetric (each :math:`H_i` is) and :math:`K \succ 0`, but :math:`M` need
+not be positive semidefinite: for indefinite :math:`H_i` the eigenvalues of :math:`H_i\otimes H_i` include
+products :math:`\lambda_a(H_i)\lambda_b(H_i) < 0` (e.g. :math:`H_1 = \mathrm{diag}(2, -1)`,
+:math:`H_2 = \mathrm{diag}(0, 3)`, B = 1: :math:`M = \mathrm{diag}(2, -1, -1, 5)`), and
+:math:`M - \bar H\otimes\bar H = c_B\operatorname{mean}_i (H_i-\bar H)\otimes(H_i-\bar H)` is
+indefinite whenever some :math:`H_i - \bar H` is, even for PSD :math:`H_i`. The argument needs
+neither. :math:`T(\eta)` maps :math:`S` to :math:`E[(I-\eta H_B)S(I-\eta H_B)]`, a mixture of
+congruences, so it maps positive semidefinite matrices to positive semidefinite matrices whatever the
+signs of the :math:`H_i` (it is completely positive); for such a map the spectral radius is an
+eigenvalue with a PSD eigenvector (Krein–Rutman for the PSD cone; Evans & Høegh-Krohn 1978), and
+:math:`T(\eta)` is a symmetric matrix, so :math:`\rho(T(\eta)) = \lambda_{\max}(T(\eta))`. Hence
+:math:`\rho(T(\eta)) < 1` iff :math:`\eta K - \eta^2 M \succ 0` iff :math:`K - \eta M \succ 0`
+(:math:`\eta > 0`), and the stability limit is :math:`\eta_c = 1/\mu_{\max}` with
+:math:`\mu_{\max}` the largest eigenvalue of the symmetric-definite pencil :math:`M v = \mu K v`
+(:math:`\mu_{\max} > 0`: for :math:`v = u\otimes u`, :math:`v^\top M v = E[(u^\top H_B u)^2] > 0`).
+The bound :math:`\eta_c \le 2/\lambda_{\max}(\bar H)` holds on the PSD cone, not as a matrix
+inequality: for :math:`S \succeq 0`, :math:`E[H_B S H_B] - \bar H S\bar H = E[(H_B-\bar H)S(H_B-\bar H)]
+\succeq 0`, so with :math:`S = uu^\top`, :math:`u` the top eigenvector of :math:`\bar H`,
+:math:`T(\eta)S \succeq (1-\eta\lambda_{\max})^2 S` and the Rayleigh quotient
+:math:`\operatorname{tr}(S\,T(\eta)S)/\operatorname{tr}(S^2) \ge (1-\eta\lambda_{\max})^2`, which is
+:math:`\ge 1` for :math:`\eta \ge 2/\lambda_{\max}`.
 
 The exact excess loss is :math:`L(\eta) - L(\Phi^*) = \tfrac12\operatorname{tr}(\bar H S)`
 (slide "Proof: Observation 1"). Taking the trace of the stationary equation gives the
@@ -218,7 +232,9 @@ class QuadraticBasin:
     def batch_hessian_kron_moment(self) -> np.ndarray:
         """M = E[H_B ⊗ H_B] = H̄⊗H̄ + c_B(mean_i H_i⊗H_i − H̄⊗H̄), a (d², d²) matrix.
 
-        The quadratic term of the moment operator T(η) = I − ηK + η²M; symmetric PSD.
+        The quadratic term of the moment operator T(η) = I − ηK + η²M; symmetric, but not positive
+        semidefinite in general (indefinite H_i give negative eigenvalues; see the module docstring: the
+        stability argument uses only that S ↦ E[H_B S H_B] maps PSD matrices to PSD matrices).
         Source: 003, slide 'Proof: Step 1' (the E_i‖H_iΔΦ‖² term), with minibatches.
         """
         d = self.d

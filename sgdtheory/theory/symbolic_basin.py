@@ -6,8 +6,9 @@ claims ``B3``, ``B4``, ``B5`` and errata ``E3``, ``E4`` of ``CLAIMS.md``. The nu
 counterpart and the notation are in :mod:`sgdtheory.theory.quadratic_basin`.
 
 For a concrete :class:`~sgdtheory.theory.quadratic_basin.QuadraticBasin` the entries of
-``G`` and ``H`` are converted to rationals (each float to the rational with the shortest
-decimal expansion that rounds back to it, ``sympy.Rational(repr(x))``; G is then
+``G`` and ``H`` are converted to rationals (each float to the rational it stores exactly,
+``exact_rational``: p/2^k from ``float.as_integer_ratio``, not the shortest decimal that rounds
+to it, so "exact" means exact for the stored doubles; G is then
 recentred exactly, so :math:`E_i g_i = 0` holds in exact arithmetic) and the
 stationary equation
 
@@ -24,6 +25,7 @@ instead of numbers (d = 1 exactly; the first-order term for a symbolic d = 2 or 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +37,7 @@ from .quadratic_basin import QuadraticBasin
 
 __all__ = [
     "Derivation",
+    "exact_rational",
     "symbolic_excess_loss",
     "derive",
     "general_1d_derivation",
@@ -83,9 +86,21 @@ class Derivation:
 # --------------------------------------------------------------------------- exact data
 
 
-def _rational(x: float) -> sympy.Rational:
-    """The rational with the shortest decimal expansion that rounds back to the float x."""
-    return sympy.Rational(repr(float(x)))
+def exact_rational(x) -> sympy.Rational:
+    """The rational number a float stores, exactly: p/q with q a power of 2 (``float.as_integer_ratio``).
+
+    Not the shortest decimal that rounds to it (``Rational(repr(x))``: 0.1 -> 1/10, which is not the
+    double 0.1 = 3602879701896397/2^55) and not a nearby simple fraction (``limit_denominator``): every
+    SymPy result built from these is exact for the stored double inputs.  Raises SgdTheoryError for
+    NaN or infinity.
+    """
+    value = float(x)
+    if not math.isfinite(value):
+        raise SgdTheoryError(f"x: expected a finite float to convert to an exact rational, got {value!r}")
+    return sympy.Rational(*value.as_integer_ratio())
+
+
+_rational = exact_rational
 
 
 @dataclass(frozen=True)
@@ -217,7 +232,7 @@ def symbolic_excess_loss(basin: QuadraticBasin, eta: sympy.Symbol = _DEFAULT_ETA
 
     S solves the stationary equation S = E[(I−ηH_B)S(I−ηH_B)] + η²c_BΣ exactly, in the
     symmetric unknowns S_jk (j ≤ k), for the instance's entries made rational
-    (``sympy.Rational(repr(x))``, G recentred exactly). Practical for d ≤ 3 and small n; raises
+    (``exact_rational``: the stored doubles exactly, G recentred exactly). Practical for d ≤ 3 and small n; raises
     ValueError for d > 4. Source: 003, slides 'Proof: Observation 1' and 'Proof: Step 1'.
     """
     return _solve_stationary(_exact(basin), eta).excess_loss
