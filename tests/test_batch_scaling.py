@@ -282,3 +282,17 @@ def test_user_config_via_cli(tmp_path):
     assert code == 0
     inst = cb.c4_from_config(load(CONFIG))
     assert inst.name == "heavy ball, correlated noise" and inst.batch_size == 2
+
+
+def test_stability_limit_of_an_unknown_optimizer_is_an_error():
+    """Issue 13 item 11: an optimizer without a known limit is an error naming it, not gradient descent's limit."""
+    from sgdtheory.optimizers import SGD, Optimizer
+    from sgdtheory.sampling import Sampler
+    from sgdtheory.simulate import stability_limit
+
+    class MyOptimizer(Optimizer):
+        pass
+
+    with pytest.raises(SgdTheoryError, match="MyOptimizer"):
+        stability_limit(cb.default_problem(), MyOptimizer(), Sampler(1))
+    assert stability_limit(cb.default_problem(), SGD(), Sampler(1))[0] > 0
