@@ -166,12 +166,14 @@ def planned_time_average_half_width(A, S, Q, n_steps: int, n_paths: int, level: 
     return _quantile(level, n_paths) * np.sqrt(var / n_paths)
 
 
-def _approximation(name, approx, exact_value, est, planned_hw, resolution, what, against=None) -> Check:
+def _approximation(name, approx, exact_value, est, planned_hw, resolution, what, against=None,
+                   adequate_below: float = 0.25) -> Check:
     """A first-order ('matched') prediction against a measurement: role APPROXIMATION, its expected verdict fixed
     before measuring from the exact gap (approx - exact, known) and the planned half-width (``planned_expectation``:
-    adequate below a quarter, detectably wrong above two; in between reported, not counted)."""
+    adequate below ``adequate_below`` planned half-widths, detectably wrong above two; in between reported, not
+    counted).  A conservative plan (an upper bound on the half-width) should pass a smaller ``adequate_below``."""
     gap = approx - exact_value
-    expect = planned_expectation(gap, planned_hw)
+    expect = planned_expectation(gap, planned_hw, adequate_below=adequate_below)
     return Check(name, APPROXIMATION, approx, est, resolution,
                  f"exact gap {what} = {gap:+.4g} = {abs(gap) / planned_hw:.3g} planned half-widths "
                  f"({planned_hw:.3g})", against=against, expect=expect)

@@ -44,6 +44,10 @@ from .batch_scaling import _alternative, _approximation, _quantile
 from .noisy_minima import TwoMinimaInstance, run_basins
 
 RES_OCC = 0.02
+# the plan's half-width is an upper bound (Bernoulli variance p(1 - p) of a time fraction; the measured one is ~0.75 of
+# it), so an approximation is expected adequate only below 0.15 planned half-widths (its chance of a detectable miss
+# then stays below ~5e-4 at the 99.99% level)
+ADEQUATE_BELOW = 0.15
 
 
 @dataclass(frozen=True, eq=False)
@@ -215,7 +219,8 @@ def run_c6(inst: SharpFlatInstance, settings: Settings) -> ClaimResult:
         langevin.append({"name": f"Fokker-Planck/Kramers two-state occupancy, {label}", "fp": pr["fp_two_state"],
                          "exact": pr["exact"], "gap": gap, "planned_half_width": plan})
         checks.append(_approximation(f"Fokker-Planck/Kramers two-state occupancy, {label}", pr["fp_two_state"],
-                                     pr["exact"], est, plan, RES_OCC, "FP - chain", against=names[-1]))
+                                     pr["exact"], est, plan, RES_OCC, "FP - chain", against=names[-1],
+                                     adequate_below=ADEQUATE_BELOW))
     nB1 = len(inst.ratios)
     # the trend: consecutive differences
     for j in range(nB1 - 1):
@@ -242,7 +247,8 @@ def run_c6(inst: SharpFlatInstance, settings: Settings) -> ClaimResult:
     if abs(inst.ratios[j1] - inst.batch2_ratio) < 1e-12:
         checks.append(_approximation(f"eta/B, not eta, to first order: B = 2 at eta = {2 * inst.batch2_ratio:g} = the "
                                      "exact B = 1 value at the same eta/B", rows[j1]["exact"], rows[-1]["exact"],
-                                     ests[-1], plans[-1], RES_OCC, "B=1 - B=2", against=names[-1]))
+                                     ests[-1], plans[-1], RES_OCC, "B=1 - B=2", against=names[-1],
+                                     adequate_below=ADEQUATE_BELOW))
         langevin.append({"name": "eta/B, not eta", "gap": rows[j1]["exact"] - rows[-1]["exact"],
                          "planned_half_width": plans[-1]})
         eta_same = 2 * inst.batch2_ratio
