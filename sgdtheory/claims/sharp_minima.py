@@ -11,12 +11,14 @@ iterates in the flat basin (w below the barrier) that grows with the noise level
 eta/B) leave the sharp minimum, large batches stay (Keskar et al.'s observation, as an escape-rate effect).
 Predictions: the EXACT discrete chain (``basins_1d.DiscreteChain``, propagated step by step:
 ``theory.batch_scaling.transient_occupancy``), and the Fokker--Planck / Kramers two-state reduction with the
-diffusion's exact mean first-passage times (``stationary_1d.mean_first_passage_time``; its role, claim or negative
-control, decided by its exact gap to the chain as in claim B7).  Measurement: per-path time fractions by the
-kernel ``_kernels.basins.basin_paths`` (through ``noisy_minima.run_basins``, exactly as claim B7), independent
-paths, replica intervals.  The trend: every consecutive pair of eta/B values, occupancy difference with an
-interval (bound checks); and one point at B = 2 with the same eta/B as a B = 1 point (same occupancy to first
-order).
+diffusion's exact mean first-passage times (``stationary_1d.mean_first_passage_time``): an APPROXIMATION whose
+expected verdict is fixed before measuring from its exact gap to the chain and the planned half-width
+q sqrt(p(1 - p)/P) (p the exact occupancy; an upper bound, since a time fraction's variance is at most p(1 - p)).
+Measurement: per-path time fractions by the kernel ``_kernels.basins.basin_paths`` (through
+``noisy_minima.run_basins``, exactly as claim B7), independent paths, replica intervals.  The trend: every
+consecutive pair of eta/B values, occupancy difference with an interval (bound checks, and the exact chain
+difference as a claim with the plausible wrong answer "no trend" as its near control); and one point at B = 2 with
+the same eta/B as a B = 1 point (the same occupancy to first order: an approximation with a planned expectation).
 
 Controls: "occupancy independent of eta/B" (the largest minus the smallest eta/B is 0); "prefers the sharp
 minimum" (flat occupancy <= 1/2 at the largest eta/B); and a finding about the STATIONARY reading: with the noise
