@@ -228,7 +228,7 @@ def test_planned_time_average_half_width_against_the_lag_sum(a, s2, qv):
     T, P = 1000, 100
     hw = cb.planned_time_average_half_width([[a]], [[s2]], [[qv]], T, P, 0.9999)
     var = qv**2 * 2 * s2**2 * (1 + a**2) / (1 - a**2) / T
-    assert hw == pytest.approx(cb._quantile(0.9999, P) * np.sqrt(var / P), rel=1e-9)
+    assert hw == pytest.approx(cb.replica_quantile(0.9999, P) * np.sqrt(var / P), rel=1e-9)
 
 
 def test_derivations_and_figures(quick_results, tmp_path):

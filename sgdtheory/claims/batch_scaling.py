@@ -53,7 +53,7 @@ control's is O(eta0) (slope 1); the update count.  Negative control: growing B w
 
 Roles are fixed before measuring (issue 13): a first-order ('matched') prediction is an APPROXIMATION whose
 expected verdict comes from its exact gap and a planned half-width (``planned_expectation``), and a plausible wrong
-answer is a control only where the plan resolves it (``_alternative``); no check is ever dropped.  Plans: C3 and C4
+answer is a control only where the plan resolves it (``planned_alternative``); no check is ever dropped.  Plans: C3 and C4
 from the exact second moments (``planned_time_average_half_width``, Gaussian fourth moments), C5 from a pilot run on
 its own seed stream (seed_key (0xC5, 16)).
 
@@ -158,7 +158,7 @@ def _deterministic_slope(x, y, label: str) -> Estimate:
                     "extrapolation step)", int(x.size))
 
 
-def _quantile(level: float, n: int) -> float:
+def replica_quantile(level: float, n: int) -> float:
     """Two-sided Student-t quantile on n - 1 degrees of freedom (the replica interval's)."""
     return float(special.stdtrit(n - 1, 0.5 + 0.5 * level))
 
@@ -176,10 +176,10 @@ def planned_time_average_half_width(A, S, Q, n_steps: int, n_paths: int, level: 
     A, S, Q = (np.asarray(x, dtype=np.float64) for x in (A, S, Q))
     Z = linalg.solve_discrete_lyapunov(A.T, Q)
     var = max(4.0 * float(np.trace(Z @ S @ Q @ S)) - 2.0 * float(np.trace(Q @ S @ Q @ S)), 0.0) / n_steps
-    return _quantile(level, n_paths) * np.sqrt(var / n_paths)
+    return replica_quantile(level, n_paths) * np.sqrt(var / n_paths)
 
 
-def _approximation(name, approx, exact_value, est, planned_hw, resolution, what, against=None,
+def planned_approximation(name, approx, exact_value, est, planned_hw, resolution, what, against=None,
                    adequate_below: float = 0.25) -> Check:
     """A first-order ('matched') prediction against a measurement: role APPROXIMATION, its expected verdict fixed
     before measuring from the exact gap (approx - exact, known) and the planned half-width (``planned_expectation``:
@@ -192,7 +192,7 @@ def _approximation(name, approx, exact_value, est, planned_hw, resolution, what,
                  f"({planned_hw:.3g})", against=against, expect=expect)
 
 
-def _alternative(name, pred, truth, est, planned_hw, resolution, note, against=None) -> Check:
+def planned_alternative(name, pred, truth, est, planned_hw, resolution, note, against=None) -> Check:
     """A plausible wrong answer, its role fixed by the plan: a negative control when the exact gap to the truth is at
     least 3 planned half-widths (so the claim check can still resolve it under the resolution rule), otherwise an
     approximation with its planned expectation (reported; never dropped)."""
@@ -359,17 +359,17 @@ def run_c3(inst: LinearScalingInstance, settings: Settings) -> ClaimResult:
         checks.append(Check(name, CLAIM, exact_E[b], est, res_e,
                             f"time averages after burn-in, one per independent path; resolution 5%; planned "
                             f"half-width {plan:.3g}", main=(b == Bs[-1])))
-        checks.append(_alternative(f"first order as exact: MC at (eta, B) = ({eta:g}, {b}) = (eta/B) tr Sigma/4",
+        checks.append(planned_alternative(f"first order as exact: MC at (eta, B) = ({eta:g}, {b}) = (eta/B) tr Sigma/4",
                                    first_order, exact_E[b], est, plan, res_e,
                                    "the continuous-time (Lyapunov HS + SH = eta Sigma/B) value", against=name))
         if b != 1:
-            checks.append(_approximation(f"linear scaling to first order: MC excess loss at (eta, B) = ({eta:g}, {b}) = "
+            checks.append(planned_approximation(f"linear scaling to first order: MC excess loss at (eta, B) = ({eta:g}, {b}) = "
                                          "batch-1 exact value at the same eta/B", exact_E[1], exact_E[b], est, plan,
                                          res_e, "E(r, 1) - E(Br, B)", against=name))
         if 1 < b <= p.n:
             km = p.kernel_data()
             wo = bs.stationary_excess(QuadraticBasin(km.A, km.Hs, b, "without_replacement"), eta)
-            checks.append(_alternative(f"batches without replacement: MC at (eta, B) = ({eta:g}, {b}) = the exact "
+            checks.append(planned_alternative(f"batches without replacement: MC at (eta, B) = ({eta:g}, {b}) = the exact "
                                        "value for sampling without replacement", wo, exact_E[b], est, plan, res_e,
                                        "noise factor (n - B)/(B(n - 1)) instead of 1/B", against=name))
         if b != 1:
@@ -512,16 +512,16 @@ def ema_horizon_checks(inst: HorizonInstance, settings: Settings) -> tuple[list,
         est = replica_interval((m - mean_t) ** 2, lv)
         pred = bs.ema_stationary_variance(sig2 / b, Nb, t)
         # plan: m is a sum of many independent terms, nearly Gaussian, so Var (m - E m)^2 = 2 Var(m)^2
-        plan = _quantile(lv, n_ema) * np.sqrt(2.0) * pred / np.sqrt(n_ema)
+        plan = replica_quantile(lv, n_ema) * np.sqrt(2.0) * pred / np.sqrt(n_ema)
         ema[label] = {"est": est.to_dict(), "pred": pred, "N": Nb, "B": b, "t": t, "planned_half_width": plan}
         name = f"EMA of minibatch gradients ({label}, N = {Nb}): Var mu = sigma^2/(B(2N - 1)) (1 - beta^(2t)) (exact, t = {t})"
         checks.append(Check(name, CLAIM, pred, est, 0.06 * pred, "independent paths; resolution 6%",
                             main=(k == 1)))
-        checks.append(_alternative(f"transient forgotten ({label}): Var mu at t = {t} = the stationary "
+        checks.append(planned_alternative(f"transient forgotten ({label}): Var mu at t = {t} = the stationary "
                                    "sigma^2/(B(2N - 1))", bs.ema_stationary_variance(sig2 / b, Nb), pred, est, plan,
                                    0.06 * pred, "the factor 1 - beta^(2t) dropped", against=name))
         if k == 1:
-            checks.append(_approximation(f"N_mu,B = N_mu,1/B to first order: Var mu at B = {B} = batch 1's value",
+            checks.append(planned_approximation(f"N_mu,B = N_mu,1/B to first order: Var mu at B = {B} = batch 1's value",
                                          ema["batch 1"]["pred"], pred, est, plan, 0.06 * pred, "batch 1 - batch B",
                                          against=name))
         if k == 2:
@@ -602,7 +602,7 @@ def run_c4(inst: HorizonInstance, settings: Settings) -> ClaimResult:
         # 2 tr(S_mu^2) per pair, the pairs are well separated (nearly independent); the time-averaged excess loss
         # from the augmented system (x, v) (``planned_time_average_half_width``)
         S_mu = S_B[d:, d:]
-        plan_mu = _quantile(lv, n_paths) * np.sqrt(2.0 * float(np.trace(S_mu @ S_mu)) / pairs / n_paths)
+        plan_mu = replica_quantile(lv, n_paths) * np.sqrt(2.0 * float(np.trace(S_mu @ S_mu)) / pairs / n_paths)
         I = np.eye(d)
         A_aug = np.block([[I - lr * H, -lr * beta * I], [H, beta * I]])
         Q_aug = np.block([[0.5 * H, 0 * I], [0 * I, 0 * I]])
@@ -617,14 +617,14 @@ def run_c4(inst: HorizonInstance, settings: Settings) -> ClaimResult:
         checks.append(Check(name_x, CLAIM, px, est_x, 0.05 * px,
                             f"time averages after burn-in, one per path; planned half-width {plan_x:.3g}"))
         if rule == "scaled":
-            checks.append(_approximation(f"N_mu,B = N_mu,1/B to first order: MC tr Cov(mu) at B = {B} = batch-1 exact "
+            checks.append(planned_approximation(f"N_mu,B = N_mu,1/B to first order: MC tr Cov(mu) at B = {B} = batch-1 exact "
                                          "value", _mu_trace(S_ref, d), pm, est_mu, plan_mu, 0.05 * pm,
                                          "batch 1 - batch B", against=name_mu))
         else:
             checks.append(Check(f"control: unscaled horizon N_B = N_1: MC tr Cov(mu) at B = {B} = batch-1 exact value",
                                 NEGATIVE_CONTROL, _mu_trace(S_ref, d), est_mu, 0.05 * pm, "factor ~ 1/B",
                                 against=name_mu))
-        checks.append(_approximation(f"{rule} horizon to first order: MC excess loss at B = {B} = batch-1 exact value",
+        checks.append(planned_approximation(f"{rule} horizon to first order: MC excess loss at B = {B} = batch-1 exact value",
                                      _x_excess(S_ref, H), px, est_x, plan_x, 0.05 * px, "batch 1 - batch B",
                                      against=name_x))
     data["heavy_ball"] = {"eps": inst.eps, "B": B, "N_1": N1, "eta_prime_1": ep1,

@@ -42,7 +42,7 @@ from ..theory import basins_1d as bt
 from ..theory import batch_scaling as bs
 from ..theory import stationary_1d as st
 from .base import ADEQUATE, APPROXIMATION, CLAIM, NEGATIVE_CONTROL, Check, Claim, ClaimResult, Settings, register
-from .batch_scaling import _alternative, _approximation, _quantile
+from .batch_scaling import planned_alternative, planned_approximation, replica_quantile
 from .noisy_minima import TwoMinimaInstance, run_basins
 
 RES_OCC = 0.02
@@ -216,13 +216,13 @@ def run_c6(inst: SharpFlatInstance, settings: Settings) -> ClaimResult:
                             main=(k == len(inst.ratios) - 1)))  # the largest eta/B: the best relative resolution
         # the plan (fixed before measuring): a time fraction in [0, 1] with mean p has variance at most p (1 - p), so
         # q sqrt(p (1 - p)/P) with p the exact occupancy bounds the half-width from above (conservative)
-        plan = _quantile(lv, n_paths) * np.sqrt(pr["exact"] * (1.0 - pr["exact"]) / n_paths)
+        plan = replica_quantile(lv, n_paths) * np.sqrt(pr["exact"] * (1.0 - pr["exact"]) / n_paths)
         plans.append(plan)
         pr["planned_half_width"] = plan
         gap = pr["fp_two_state"] - pr["exact"]
         langevin.append({"name": f"Fokker-Planck/Kramers two-state occupancy, {label}", "fp": pr["fp_two_state"],
                          "exact": pr["exact"], "gap": gap, "planned_half_width": plan})
-        checks.append(_approximation(f"Fokker-Planck/Kramers two-state occupancy, {label}", pr["fp_two_state"],
+        checks.append(planned_approximation(f"Fokker-Planck/Kramers two-state occupancy, {label}", pr["fp_two_state"],
                                      pr["exact"], est, plan, RES_OCC, "FP - chain", against=names[-1],
                                      adequate_below=ADEQUATE_BELOW))
     nB1 = len(inst.ratios)
@@ -237,7 +237,7 @@ def run_c6(inst: SharpFlatInstance, settings: Settings) -> ClaimResult:
         res_d = RES_OCC * np.sqrt(2.0)  # a difference of two independent occupancies, each at RES_OCC
         checks.append(Check(name, CLAIM, ex_d, dif, res_d, "two independent path ensembles (Welch); resolution "
                             f"sqrt(2) x {RES_OCC}"))
-        checks.append(_alternative(f"no trend: occupancy(eta/B = {inst.ratios[j]:g}) = occupancy(eta/B = "
+        checks.append(planned_alternative(f"no trend: occupancy(eta/B = {inst.ratios[j]:g}) = occupancy(eta/B = "
                                    f"{inst.ratios[j + 1]:g})", 0.0, ex_d, dif, float(np.hypot(plans[j], plans[j + 1])),
                                    res_d, "occupancy independent of eta/B", against=name))
     span = difference(ests[nB1 - 1], ests[0])
@@ -249,7 +249,7 @@ def run_c6(inst: SharpFlatInstance, settings: Settings) -> ClaimResult:
     # the B = 2 point: eta/B, not eta
     j1 = int(np.argmin(np.abs(np.array(inst.ratios) - inst.batch2_ratio)))
     if abs(inst.ratios[j1] - inst.batch2_ratio) < 1e-12:
-        checks.append(_approximation(f"eta/B, not eta, to first order: B = 2 at eta = {2 * inst.batch2_ratio:g} = the "
+        checks.append(planned_approximation(f"eta/B, not eta, to first order: B = 2 at eta = {2 * inst.batch2_ratio:g} = the "
                                      "exact B = 1 value at the same eta/B", rows[j1]["exact"], rows[-1]["exact"],
                                      ests[-1], plans[-1], RES_OCC, "B=1 - B=2", against=names[-1],
                                      adequate_below=ADEQUATE_BELOW))
