@@ -88,6 +88,8 @@ def stability_limit(problem: Problem, optimizer: Optimizer, sampler: Sampler) ->
     SAM: the limit of its base optimizer (necessary: on a quadratic SAM's step is the base step plus
     a bounded term, eta H eps_hat with |eps_hat| = rho, so it stays bounded exactly when the base
     iteration does; near a minimum it does not converge but settles in a cycle of size O(eta h rho)).
+
+    Any other optimizer: ``SgdTheoryError`` naming it (never another optimizer's limit).
     """
     if isinstance(optimizer, SAM):
         limit, how = stability_limit(problem, optimizer.base, sampler)
@@ -120,7 +122,11 @@ def stability_limit(problem: Problem, optimizer: Optimizer, sampler: Sampler) ->
     if isinstance(optimizer, Nesterov):
         mu = optimizer.momentum
         return 2.0 * (1.0 + mu) / ((1.0 + 2.0 * mu) * lam), "Nesterov stability on the mean Hessian"
-    return 2.0 / lam, "gradient-descent stability on the mean Hessian (2 / lambda_max)"
+    if isinstance(optimizer, SGD):
+        return 2.0 / lam, "gradient-descent stability on the mean Hessian (2 / lambda_max)"
+    raise SgdTheoryError(f"optimizer: no stability limit is known for {type(optimizer).__name__}; valid: SGD, "
+                         "HeavyBall, Nesterov, PreconditionedSGD, SAM and the adaptive optimizers (pass "
+                         "check_stability=False to run it unchecked)")
 
 
 @dataclass

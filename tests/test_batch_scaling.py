@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import sgdtheory.claims.batch_scaling as cb
 from sgdtheory.claims import REGISTRY, Settings
-from sgdtheory.claims.base import AS_EXPECTED, CLAIM, NEGATIVE_CONTROL
+from sgdtheory.claims.base import APPROXIMATION, AS_EXPECTED, CLAIM, DETECTABLY_WRONG, NEGATIVE_CONTROL
 from sgdtheory.cli import main
 from sgdtheory.config import load
 from sgdtheory.errors import ConfigError, SgdTheoryError
@@ -187,13 +187,48 @@ def test_default_instance_quick_as_expected(quick_results, cid):
 
 def test_key_checks(quick_results):
     c3 = {c.name: c for c in quick_results["C3"].checks}
-    assert any("linear scaling: MC excess loss" in n and c.role == CLAIM for n, c in c3.items())
+    # first-order statements are approximations with planned expectations, never claim checks
+    assert any("linear scaling to first order: MC excess loss" in n and c.role == APPROXIMATION for n, c in c3.items())
+    assert not any("first order" in n and c.role == CLAIM and c.estimate.level < 1 for n, c in c3.items())
     c4 = quick_results["C4"].checks
-    assert any(c.name.startswith("N_mu,B = N_mu,1/B: MC tr Cov(mu)") and c.role == CLAIM for c in c4)
+    assert any(c.name.startswith("N_mu,B = N_mu,1/B to first order: MC tr Cov(mu)") and c.role == APPROXIMATION
+               for c in c4)
     ctrl = [c for c in c4 if c.name.startswith("control: unscaled horizon N_B = N_1: MC tr Cov(mu)")]
     assert ctrl and ctrl[0].verdict == "rejected"
     c5 = quick_results["C5"]
     assert c5.data["updates"]["grow"] < c5.data["updates"]["decay"]
+
+
+def test_c5_headline_is_made_in_quick_mode_and_resolves_the_wrong_answers(quick_results):
+    """Issue 13 items 1-2: grow - decay (common random numbers) is a claim check in quick mode, the main check; its
+    interval excludes 0 (the first-order equality taken as exact, an approximation expected detectably wrong) and the
+    noiseless gradient-descent difference (the near control, >= 3 planned half-widths away)."""
+    r = quick_results["C5"]
+    main_check = r.main_check
+    assert main_check.role == CLAIM and "MC 'grow' - MC 'decay'" in main_check.name
+    assert main_check.verdict == "verified" and main_check.estimate.half_width < 0.05 * abs(main_check.prediction)
+    assert not main_check.estimate.contains(0.0)
+    zero = [c for c in r.checks if c.name.startswith("first order as exact") and c.against == main_check.name]
+    assert zero and zero[0].role == APPROXIMATION and zero[0].expected == DETECTABLY_WRONG
+    near = [c for c in r.checks if c.role == NEGATIVE_CONTROL and c.against == main_check.name]
+    assert near and near[0].verdict == "rejected" and 2.0 <= near[0].distance_half_widths <= 10.0
+
+
+def test_c5_roles_do_not_depend_on_the_seed(quick_results):
+    """The plan (pilot on its own seed stream, exact gaps) fixes the same (check, role, expected) list for a fresh seed."""
+    other = REGISTRY["C5"].run(cb.default_c5(), Settings(quick=True, seed=12345))
+    assert [(c.name, c.role, c.expected) for c in other.checks] == \
+        [(c.name, c.role, c.expected) for c in quick_results["C5"].checks]
+
+
+@given(st.floats(0.05, 0.95), st.floats(0.1, 3.0), st.floats(0.2, 5.0))
+def test_planned_time_average_half_width_against_the_lag_sum(a, s2, qv):
+    """1-D Gaussian AR(1) x' = a x + noise, Var x = s2: Cov(x_0^2, x_k^2) = 2 s2^2 a^(2k), so the long-run variance of
+    the time average of q x^2 over T steps is q^2 2 s2^2 (1 + a^2)/(1 - a^2) / T."""
+    T, P = 1000, 100
+    hw = cb.planned_time_average_half_width([[a]], [[s2]], [[qv]], T, P, 0.9999)
+    var = qv**2 * 2 * s2**2 * (1 + a**2) / (1 - a**2) / T
+    assert hw == pytest.approx(cb.replica_quantile(0.9999, P) * np.sqrt(var / P), rel=1e-9)
 
 
 def test_derivations_and_figures(quick_results, tmp_path):
@@ -282,3 +317,17 @@ def test_user_config_via_cli(tmp_path):
     assert code == 0
     inst = cb.c4_from_config(load(CONFIG))
     assert inst.name == "heavy ball, correlated noise" and inst.batch_size == 2
+
+
+def test_stability_limit_of_an_unknown_optimizer_is_an_error():
+    """Issue 13 item 11: an optimizer without a known limit is an error naming it, not gradient descent's limit."""
+    from sgdtheory.optimizers import SGD, Optimizer
+    from sgdtheory.sampling import Sampler
+    from sgdtheory.simulate import stability_limit
+
+    class MyOptimizer(Optimizer):
+        pass
+
+    with pytest.raises(SgdTheoryError, match="MyOptimizer"):
+        stability_limit(cb.default_problem(), MyOptimizer(), Sampler(1))
+    assert stability_limit(cb.default_problem(), SGD(), Sampler(1))[0] > 0

@@ -13,7 +13,7 @@ from scipy import integrate, linalg
 
 import sgdtheory.claims.sharp_minima as cs
 from sgdtheory.claims import REGISTRY, Settings
-from sgdtheory.claims.base import AS_EXPECTED
+from sgdtheory.claims.base import APPROXIMATION, AS_EXPECTED, CLAIM, NEGATIVE_CONTROL
 from sgdtheory.cli import main
 from sgdtheory.errors import ConfigError, SgdTheoryError
 from sgdtheory.theory import basins_1d as bt
@@ -79,6 +79,20 @@ def test_default_instance_quick_as_expected(quick_result):
     assert all(np.diff(occ) > 0)  # the exact prediction itself grows with eta/B
     stat = quick_result.data["stationary"]
     assert stat[0]["exact"] > stat[1]["exact"]  # the stationary preference falls
+
+
+def test_roles_are_planned_and_a_near_control_is_posed(quick_result):
+    """Issue 13: the Fokker-Planck/Kramers and first-order (B = 2) checks are approximations with expectations planned
+    from the exact gap and a planned half-width (never claim checks, never dropped: one per run); the plausible wrong
+    answer "no trend" sits within 10 half-widths of its estimate and is rejected."""
+    checks = quick_result.checks
+    fp = [c for c in checks if c.name.startswith("Fokker-Planck/Kramers two-state occupancy")]
+    assert len(fp) == len(cs.default_instance().runs) and all(c.role == APPROXIMATION for c in fp)
+    assert all(c.role == APPROXIMATION for c in checks if "to first order" in c.name)
+    near = [c for c in checks if c.role == NEGATIVE_CONTROL and c.name.startswith("control: no trend")]
+    assert near and min(c.distance_half_widths for c in near) <= 10.0 and all(c.verdict == "rejected" for c in near)
+    main_check = quick_result.main_check
+    assert main_check.role == CLAIM and main_check.estimate.half_width < 0.05 * main_check.prediction
 
 
 def test_derivation_and_figure(quick_result, tmp_path):
