@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ConfigError, SgdTheoryError, check_float, check_int
-from ..optimizers import SGD, AdaGrad, Adam, HeavyBall
+from ..optimizers import SGD, AdaGrad, Adam, HeavyBall, RMSProp
 from ..problems import GaussianNoiseQuadratic
 from ..simulate import simulate
 from ..stats import difference, exact, path_loglog_slope, replica_interval
@@ -209,7 +209,16 @@ def simulate_adagrad(inst: AdaptiveInstance, n_paths: int, n_steps: int, record,
 def engine_adagrad_steps(inst: AdaptiveInstance, n_paths: int, n_steps: int, record, settings: Settings,
                          seed_key=(0xD6, 0)) -> np.ndarray:
     """AdaGrad's effective steps eta/(sqrt(G_t) + eps) at the steps ``record`` (paths, records, d), measured on the
-    Numba engine (the simulator users run), from w* = 0 on the noisy quadratic.
+    Numba engine from w* = 0 on the noisy quadratic (``engine_effective_steps``)."""
+    return engine_effective_steps(inst, AdaGrad(eps=inst.adagrad_eps), inst.adagrad_lr, n_paths, record, settings,
+                                  seed_key)[0]
+
+
+def engine_effective_steps(inst: AdaptiveInstance, optimizer, lr: float, n_paths: int, record, settings: Settings,
+                           seed_key) -> tuple[np.ndarray, np.ndarray]:
+    """A diagonal adaptive method's effective steps a_(t+1) = lr/(sqrt(state_(t+1)) + eps) at the steps ``record``
+    and the iterates w_(t+1), each (paths, records, d), measured on the Numba engine (the simulator users run),
+    from w* = 0 on the noisy quadratic.
 
     The engine does not expose the optimizer state, so the step is read off the iterates: the engine's step t + 1
     moves w_t by -a_(t+1) g_(t+1), and the noise of that step is recovered from an SGD run with the same seeds
@@ -222,7 +231,7 @@ def engine_adagrad_steps(inst: AdaptiveInstance, n_paths: int, n_steps: int, rec
     lr_sgd = 1.0 / max(inst.h)
     kw = dict(n_steps=int(rs[-1]), n_paths=n_paths, seed=settings.seed, seed_key=seed_key, record_steps=rs,
               record=("moments",))
-    ada = simulate(prob, inst.adagrad_lr, optimizer=AdaGrad(eps=inst.adagrad_eps), **kw)
+    ada = simulate(prob, lr, optimizer=optimizer, **kw)
     sgd = simulate(prob, lr_sgd, optimizer=SGD(), **kw)
     ada._require_ok()
     sgd._require_ok()
@@ -231,11 +240,13 @@ def engine_adagrad_steps(inst: AdaptiveInstance, n_paths: int, n_steps: int, rec
     idx = {int(t): i for i, t in enumerate(rs)}
     h = np.array(inst.h)
     out = np.empty((n_paths, record.size, inst.d))
+    w_next = np.empty_like(out)
     for r, t in enumerate(record):
         i0, i1 = idx[int(t)], idx[int(t) + 1]
         noise = (S[:, i0] - S[:, i1]) / lr_sgd - h * S[:, i0]
         out[:, r] = -(W[:, i1] - W[:, i0]) / (h * W[:, i0] + noise)
-    return out
+        w_next[:, r] = W[:, i1]
+    return out, w_next
 
 
 def _d6_sizes(quick: bool):
@@ -341,8 +352,36 @@ def run_d6(inst: AdaptiveInstance, settings: Settings) -> ClaimResult:
 
 
 # ------------------------------------------------------------------------------------------------ D7
-def simulate_d7(inst: AdaptiveInstance, n_paths: int, settings: Settings):
-    """Fixed-point s_t at t = N_s, 5 N_s; SGD and RMSProp runs from the optimum: final (w, s, ghat^2)."""
+#: D7's near control (the EMA read as unbiased, E s_t = g^2 + sigma^2) sits this many planned half-widths away in
+#: full mode (8/sqrt(8) = 2.8 in quick mode, which has 8x fewer paths)
+D7_TARGET_HW = 8.0
+
+
+def _d7_paths(quick: bool) -> int:
+    return 4096 if quick else 32768
+
+
+def d7_near_time(inst: AdaptiveInstance, level: float) -> tuple[int, float]:
+    """The step t at which the bias beta^t (g^2 + sigma^2) of the EMA s_t at the fixed point is D7_TARGET_HW planned
+    half-widths of the full-mode interval: Var s_t = (1 - beta)^2 (1 - beta^(2t))/(1 - beta^2) Var(ghat^2),
+    Var(ghat^2) = 2 sigma^4 + 4 g^2 sigma^2 (Gaussian), no simulation.  Returns (t, planned full-mode half-width)."""
+    from ..stats import _t_quantile
+
+    k = inst.coordinate
+    beta = inst.rmsprop_beta
+    g = inst.h[k] * inst.w_fixed[k]
+    s2 = inst.sigma[k] ** 2
+    var_g2 = 2 * s2 * s2 + 4 * g * g * s2
+    P = _d7_paths(False)
+    hw = _t_quantile(level, P - 1) * np.sqrt((1 - beta) ** 2 / (1 - beta**2) * var_g2 / P)
+    t = int(np.ceil(np.log(D7_TARGET_HW * hw / (g * g + s2)) / np.log(beta)))
+    return max(t, 1), float(hw)
+
+
+def simulate_d7(inst: AdaptiveInstance, n_paths: int, settings: Settings, t_near: int | None = None):
+    """Fixed-point s_t at t = N_s, 5 N_s (and ``t_near``) in numpy -- the engine cannot hold w fixed, and this is an
+    EMA of i.i.d. squares with no optimizer dynamics; SGD and RMSProp runs from the optimum on the Numba engine:
+    final (w, s, ghat^2)."""
     h, sig = np.array(inst.h), np.array(inst.sigma)
     beta = inst.rmsprop_beta
     N_s = int(round(1 / (1 - beta)))
@@ -350,34 +389,33 @@ def simulate_d7(inst: AdaptiveInstance, n_paths: int, settings: Settings):
     g_fix = h * np.array(inst.w_fixed)
     s = np.zeros((n_paths, inst.d))
     fixed = {}
-    for t in range(1, 5 * N_s + 1):
+    times = {N_s, 5 * N_s} | ({int(t_near)} if t_near else set())
+    for t in range(1, max(times) + 1):
         gh = g_fix + sig * rng.standard_normal(s.shape)
         s = beta * s + (1 - beta) * gh * gh
-        if t in (N_s, 5 * N_s):
+        if t in times:
             fixed[t] = s.copy()
     T_sgd = int(np.ceil(20 / (inst.sgd_lr * min(h))))
-    rng = _rng(settings, (0xD7, 1))
-    w = np.zeros((n_paths, inst.d))
-    for _ in range(T_sgd):
-        w = w - inst.sgd_lr * (h * w + sig * rng.standard_normal(w.shape))
-    w_sgd = w
+    res = simulate(inst.problem(), inst.sgd_lr, optimizer=SGD(), n_steps=T_sgd, n_paths=n_paths, seed=settings.seed,
+                   seed_key=(0xD7, 1), record_steps=[T_sgd], record=("moments",))
+    res._require_ok()
+    cols = [res.record_names.index(f"mean[{k}]") for k in range(inst.d)]
+    w_sgd = res.record_values[:, 0, cols]
     T_rms = int(max(20 * N_s, 40 * max(sig) / (inst.rmsprop_lr * min(h))))
-    rng = _rng(settings, (0xD7, 2))
-    w = np.zeros((n_paths, inst.d))
-    v = np.zeros_like(w)
-    for _ in range(T_rms):
-        gh = h * w + sig * rng.standard_normal(w.shape)
-        w, v = th.rmsprop_step(w, v, gh, inst.rmsprop_lr, beta, inst.rmsprop_eps)
-    return {"N_s": N_s, "fixed": fixed, "g_fix": g_fix, "T_sgd": T_sgd, "w_sgd": w_sgd, "T_rms": T_rms, "w_rms": w,
-            "s_rms": v}
+    opt = RMSProp(beta=beta, eps=inst.rmsprop_eps)
+    a, w_next = engine_effective_steps(inst, opt, inst.rmsprop_lr, n_paths, [T_rms], settings, (0xD7, 2))
+    v = (inst.rmsprop_lr / a[:, 0] - inst.rmsprop_eps) ** 2
+    return {"N_s": N_s, "fixed": fixed, "g_fix": g_fix, "T_sgd": T_sgd, "w_sgd": w_sgd, "T_rms": T_rms + 1,
+            "w_rms": w_next[:, 0], "s_rms": v}
 
 
 def run_d7(inst: AdaptiveInstance, settings: Settings) -> ClaimResult:
     lv = settings.level
     der = th.derive()
-    P = 4096 if settings.quick else 32768
-    settings.step(f"D7: RMSProp/SGD, {P} paths (numpy)")
-    r = simulate_d7(inst, P, settings)
+    P = _d7_paths(settings.quick)
+    t_near, hw_full = d7_near_time(inst, lv)
+    settings.step(f"D7: RMSProp/SGD, {P} paths (fixed point: numpy; runs: Numba engine)")
+    r = simulate_d7(inst, P, settings, t_near)
     k = inst.coordinate
     h, s2 = inst.h[k], inst.sigma[k] ** 2
     g = r["g_fix"][k]
@@ -387,12 +425,22 @@ def run_d7(inst: AdaptiveInstance, settings: Settings) -> ClaimResult:
         est = replica_interval(r["fixed"][t][:, k], lv)
         pred = float(th.rmsprop_mean(g, s2, beta, t))
         checks.append(Check(f"fixed point w = {inst.w_fixed[k]}: E s_t = (1 - beta^t)(g^2 + sigma^2) at t = {t}", CLAIM,
-                            pred, est, 0.03 * pred, f"SymPy: E s_t = {der.rmsprop_mean}; resolution 3%"))
-    t5 = max(r["fixed"])
+                            pred, est, 0.03 * pred, f"SymPy: E s_t = {der.rmsprop_mean}; resolution 3%",
+                            main=(t == t_near)))
+    t5 = 5 * r["N_s"]
     est5 = replica_interval(r["fixed"][t5][:, k], lv)
     checks.append(Check(f"control: s ~ g^2 (noise ignored), E s_t = (1 - beta^t) g^2 at t = {t5}", NEGATIVE_CONTROL,
                         float((1 - beta**t5) * g * g), est5, 0.03 * float(th.rmsprop_mean(g, s2, beta, t5)),
-                        f"g^2 = {g * g:.4g}, sigma^2 = {s2:.4g}"))
+                        f"g^2 = {g * g:.4g}, sigma^2 = {s2:.4g} (far)"))
+    # the near control, planned: at t_near the EMA's bias beta^t (g^2 + sigma^2) is D7_TARGET_HW full-mode half-widths
+    gap = beta**t_near * (g * g + s2)
+    hw_plan = hw_full * np.sqrt(_d7_paths(False) / P)
+    near = gap >= 2.5 * hw_plan
+    checks.append(Check(f"control: the EMA read as unbiased (no 1 - beta^t), E s_t = g^2 + sigma^2 at t = {t_near}",
+                        NEGATIVE_CONTROL if near else APPROXIMATION, g * g + s2, replica_interval(r["fixed"][t_near][:, k], lv),
+                        0.03 * float(th.rmsprop_mean(g, s2, beta, t_near)),
+                        f"what Adam's bias correction removes; t planned (Var s_t known) so that it sits {gap / hw_plan:.1f} "
+                        "planned half-widths away", expect=None if near else planned_expectation(gap, hw_plan)))
     # SGD near the optimum: exact E g^2
     gs = (h * r["w_sgd"][:, k]) ** 2
     pred = float(th.sgd_grad_sq(h, s2, inst.sgd_lr, r["T_sgd"]))
