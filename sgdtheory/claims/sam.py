@@ -300,7 +300,7 @@ def _landscape(inst: SamInstance, settings: Settings, checks: list, data: dict) 
         Check("control: SAM's flat-minimum basin is GD's, probability (x_hi - b)/(x_hi - x_lo)", NEGATIVE_CONTROL,
               pred["gd_flat"], p_sam_flat, 1e-6, note),
     ]
-    parked = finals["sam"][cls["sam"] == 1]
+    parked = finals["sam"][pred_cls["sam"] == 1]  # the starts the partition sends to the rest point (planned)
     if parked.size:
         dev = float(np.max(np.abs(parked - (L.m_s + inst.rho))))
         checks.append(Check("SAM's parked starts sit at the rest point m_s + rho (max deviation)", CLAIM, 0.0,
