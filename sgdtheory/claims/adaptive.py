@@ -537,6 +537,11 @@ def run_d9(inst: AdaptiveInstance, settings: Settings) -> ClaimResult:
         checks.append(Check(f"{label}: first step = closed form, max deviation over coordinates", CLAIM, 0.0,
                             exact(dev, "float64", abs_tol=tol), 1e-9 * p.alpha,
                             f"SymPy at g > 0: {der.first_step_published if form == 'published' else der.first_step_uncorrected}"))
+    pub_size = float(np.max(np.abs(th.first_step("published", g0, p))))
+    checks.append(Check("published (Alg. 1): the first step's size max_k |w_1 - w_0| = alpha |g|/(|g| + eps) ~ alpha",
+                        CLAIM, pub_size, exact(float(np.max(np.abs(trajs["published"][1] - trajs["published"][0]))),
+                                               "float64", abs_tol=tol), 1e-9 * p.alpha,
+                        "bias correction makes the first step alpha sign(g): the headline number", main=True))
     unc_size = float(np.max(np.abs(trajs["uncorrected"][1] - trajs["uncorrected"][0])))
     checks.append(Check("control: the uncorrected first step has the published size alpha |g|/(|g| + eps) ~ alpha",
                         NEGATIVE_CONTROL, float(np.max(np.abs(th.first_step("published", g0, p)))),
@@ -625,7 +630,7 @@ def run_e7(inst: AdaptiveInstance, settings: Settings) -> ClaimResult:
     checks.append(Check("as printed (w -= eta m_t): SymPy/Jury stability limit eta h < 1 = where the spectral radius of the "
                         "iteration matrix crosses 1 (bisection)", CLAIM, lim_p, exact(0.5 * (lo + hi), "eigenvalue bisection",
                                                                                    abs_tol=1e-9), 1e-6,
-                        f"characteristic polynomial {der.momentum_charpolys['printed']}"))
+                        f"characteristic polynomial {der.momentum_charpolys['printed']}", main=True))
     checks.append(Check(f"as printed: the stability limit in eta h is the corrected form's 2(1 + b)/(1 - b) = {lim_c:.4g}",
                         AS_PRINTED, lim_c, exact(lim_p, "SymPy (Jury conditions)"), 1e-9,
                         f"printed: eta h < {der.momentum_limits['printed']}; corrected: eta h < {der.momentum_limits['corrected']}"))
@@ -687,6 +692,9 @@ def run_e8(inst: AdaptiveInstance, settings: Settings) -> ClaimResult:
                         CLAIM, 0.0, exact(float(np.max(np.abs(second - slide))), "float64",
                                           abs_tol=tol), 1e-9 * p.alpha,
                         f"= {c:.4f} alpha sign(g_0): no bias correction, one step late"))
+    checks.append(Check("read with 0/0 := 0: its first non-zero step has size alpha (1 - b1)/sqrt(1 - b2) (max_k |step_k|)",
+                        CLAIM, p.alpha * c, exact(float(np.max(np.abs(second))), "float64", abs_tol=tol), 1e-9 * p.alpha,
+                        f"= {c:.4f} alpha: the slide's step is not Algorithm 1's", main=True))
     checks.append(Check("as printed (0/0 := 0): its first non-zero step has Algorithm 1's size alpha |g|/(|g| + eps)",
                         AS_PRINTED, float(np.max(np.abs(th.first_step("published", g0, p)))),
                         exact(float(np.max(np.abs(second))), "float64"), 1e-6 * p.alpha,

@@ -225,6 +225,15 @@ def _rel(a, b) -> float:
     return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300))
 
 
+def _sum_sq_check(name, predicted, measured) -> Check:
+    """The headline of a path-wise identity as a nonzero number: sum |predicted|^2 against sum |measured|^2 (a
+    consequence of the identity, to rounding), so that a 5% error in the prediction is rejected."""
+    pred = float(np.sum(predicted * predicted))
+    return Check(name, CLAIM, pred, exact(float(np.sum(measured * measured)), f"float64, rounding allowance {ROUNDING:g}",
+                                          abs_tol=ROUNDING * pred), RES_IDENTITY * pred,
+                 "the identity's consequence for the whole ensemble", main=True)
+
+
 def _identity_check(name, role, value, note) -> Check:
     return Check(name, role, 0.0, exact(value, f"float64, rounding allowance {ROUNDING:g}", abs_tol=ROUNDING),
                  RES_IDENTITY, note)
@@ -266,6 +275,7 @@ def run_d1(inst: MomentumInstance, settings: Settings) -> ClaimResult:
                         "the same seeds)"),
         _identity_check("control: engine steps = lr sum_k mu^(k+1) g_(t-k) (max relative difference)", NEGATIVE_CONTROL,
                         _rel(steps, wrong), "the weights shifted by one power"),
+        _sum_sq_check("sum over paths and steps of |engine step|^2 = that of lr sum_k mu^k g_(t-k)", right, steps),
     ]
     data = {"mu": inst.momentum, "lr": inst.lr, "T": T, "paths": P, "steps0": steps[0, :, 0].tolist(),
             "right0": right[0, :, 0].tolist(), "wrong0": wrong[0, :, 0].tolist(),
@@ -347,6 +357,8 @@ def run_d2(inst: MomentumInstance, settings: Settings) -> ClaimResult:
                         "(max relative difference)", CLAIM, _rel(mc, hbN), "v_t = N eta mu_t along the path"),
         _identity_check("control: Phi -= eta mu_t (the N dropped) = engine HeavyBall(1 - 1/N)", NEGATIVE_CONTROL,
                         _rel(mc_wrong, hbN), "a plausible slip in the reparameterisation"),
+        _sum_sq_check("sum over paths and steps of |delta_t|^2: EMA form (numpy) = engine HeavyBall at lr eta (1 - beta)",
+                      ema, hb),
     ]
     data = {"beta": beta, "eta": eta, "N": N, "T": T, "ema0": ema[0, :, 0].tolist(), "hb0": hb[0, :, 0].tolist(),
             "hb_wrong0": hb_wrong[0, :, 0].tolist(), "mc0": mc[0, :, 0].tolist(), "hbN0": hbN[0, :, 0].tolist(),
@@ -528,7 +540,7 @@ def run_d4(inst: MomentumInstance, settings: Settings) -> ClaimResult:
                             0.0, "bound: the whole interval must lie below 1", bound=True))
     checks.append(Check(f"heavy ball (Polyak's tuning) has an attracting periodic orbit of period <= {inst.max_period} "
                         "(number found)", CLAIM, 1.0, exact(float(len(stable)), "exhaustive enumeration of piece patterns"),
-                        1e-9, f"all orbits found: {[(str(list(map(str, q.points))), round(max(q.multipliers), 4)) for q in cycles]}"))
+                        1e-9, main=True, note= f"all orbits found: {[(str(list(map(str, q.points))), round(max(q.multipliers), 4)) for q in cycles]}"))
     frac_bad = float(np.mean(neither))
     checks.append(Check(f"limit set of heavy ball from {xs.size} starts in [{xs[0]:g}, {xs[-1]:g}] ({K} steps): every run "
                         "ends at x* = 0 or on the exact cycle (fraction neither)", CLAIM, 0.0,
@@ -632,7 +644,7 @@ def run_d5(inst: MomentumInstance, settings: Settings) -> ClaimResult:
               RES_SLOPE, f"resolution {RES_SLOPE:g}; deterministic; settling allowance {tg:.3g}"),
         Check("control: GD slope = -2", NEGATIVE_CONTROL, -2.0, eg, RES_SLOPE, "the accelerated rate"),
         Check("NAG (step 1/L, momentum (k - 1)/(k + 2)): fitted slope = -2 (O(1/k^2))", CLAIM, -2.0, en, RES_SLOPE,
-              f"resolution {RES_SLOPE:g}; settling allowance {tn:.3g}"),
+              f"resolution {RES_SLOPE:g}; settling allowance {tn:.3g}", main=True),
         Check("control: NAG slope = -1", NEGATIVE_CONTROL, -1.0, en, RES_SLOPE, "GD's rate"),
     ]
     ks = np.unique(np.geomspace(1, K, 200).astype(int))
