@@ -39,6 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
+from scipy import special
 
 from ..errors import ConfigError, SgdTheoryError, as_float_array, check_float, check_int
 from ..optimizers import SGD, HeavyBall, Nesterov
@@ -46,7 +47,8 @@ from ..problems import GaussianNoiseQuadratic
 from ..simulate import simulate
 from ..stats import exact
 from ..theory import momentum as th
-from .base import CLAIM, NEGATIVE_CONTROL, Check, Claim, ClaimResult, Settings, register
+from .base import (APPROXIMATION, CLAIM, NEGATIVE_CONTROL, Check, Claim, ClaimResult, Settings, planned_expectation,
+                   register)
 
 SEED = 0xD0
 #: rounding allowance of the path-wise identities (relative to the largest step of the path)
@@ -58,6 +60,10 @@ RES_RATE = 2e-3
 RES_STATIONARY = 0.03
 #: fitted log-log slopes of D5
 RES_SLOPE = 0.1
+#: D3's near control sits this many planned half-widths away in full mode (half of it in quick mode)
+D3_TARGET_HW = 8.0
+D3_PILOT_PATHS = 64
+D3_PILOT_SEED = 0x9117D3
 #: D4: start grid and horizon; an iterate "is" on the cycle / at 0 within this distance
 D4_TOL = 1e-8
 
@@ -474,6 +480,35 @@ def run_d3(inst: MomentumInstance, settings: Settings) -> ClaimResult:
               RES_STATIONARY * pred_hb, "momentum changes the noise floor"),
         Check("control: heavy ball's stationary error = the Langevin 'effective lr' value lr/(1 - beta) tr(C)/4",
               NEGATIVE_CONTROL, lang, mc["hb"], RES_STATIONARY * pred_hb, "the continuous-time approximation"),
+    ]
+    # the near control: at the identity paths' (lr, momentum) the continuous-time (Langevin, effective lr) value is a
+    # few per cent off the exact one; the number of paths is planned from a pilot on its own fixed seed so that it
+    # sits D3_TARGET_HW half-widths away (quick: 4, full: 8), before the measurement
+    a2, b2 = inst.lr, inst.momentum
+    pred2 = th.stationary_excess(inst.H, inst.C, a2, b2)
+    lang2 = th.langevin_excess(inst.C, a2, b2)
+    gap2 = abs(lang2 - pred2)
+    tau2 = th.relaxation_time(inst.H, a2, b2)
+    n2 = int(min(max(20000 if settings.quick else 80000, 400 * tau2), 2_000_000))
+    burn2 = int(min(40 * tau2, n2 // 4))
+    kw2 = dict(optimizer=HeavyBall(b2), n_steps=n2, w0=inst.w_star, time_average=("excess_loss",), burn_in=burn2)
+    pilot = simulate(inst.problem, a2, n_paths=D3_PILOT_PATHS, seed=D3_PILOT_SEED, seed_key=(SEED, 3, 9), **kw2)
+    sd2 = float(np.std(pilot.path_averages("excess_loss"), ddof=1))
+    target = D3_TARGET_HW if not settings.quick else D3_TARGET_HW / 2
+    q = float(special.ndtri(0.5 + 0.5 * lv))
+    P2 = int(min(8192, max(16, np.ceil((q * sd2 * target / gap2) ** 2)))) if gap2 > 0 else 16
+    hw_plan = float(special.stdtrit(P2 - 1, 0.5 + 0.5 * lv)) * sd2 / np.sqrt(P2)
+    res2 = simulate(inst.problem, a2, n_paths=P2, seed=settings.seed, seed_key=(SEED, 3, 3), **kw2)
+    mc2 = res2.time_average("excess_loss", lv)
+    near = gap2 >= 2.5 * hw_plan
+    checks += [
+        Check(f"heavy ball at the identity paths' lr {a2:g}, momentum {b2:g} + gradient noise: stationary E excess loss "
+              "(augmented Lyapunov)", CLAIM, pred2, mc2, RES_STATIONARY * pred2,
+              f"{P2} independent paths (planned), time averages over {n2 - burn2} steps after {burn2}"),
+        Check("control: there, the continuous-time (Langevin, effective lr lr/(1 - beta)) value lr/(1 - beta) tr(C)/4",
+              NEGATIVE_CONTROL if near else APPROXIMATION, lang2, mc2, RES_STATIONARY * pred2,
+              f"{gap2 / pred2:+.1%} from the exact value; {gap2 / hw_plan:.1f} planned half-widths (pilot of "
+              f"{D3_PILOT_PATHS} paths, own seed)", expect=None if near else planned_expectation(gap2, hw_plan)),
     ]
     data = {"kappa": kappa, "alpha": a, "beta": b, "alpha_gd": ag, "hb_rate": hb_pred, "gd_rate": gd_pred,
             "rho_hb": rho_hb, "tol_hb": tol_hb, "rho_gd": rho_gd, "tol_gd": tol_gd, "r_hb": r_hb.tolist(),
