@@ -166,15 +166,15 @@ def run_d11(inst: WilsonInstance, settings: Settings) -> ClaimResult:
                     f"n = {inst.n}, n_+ = {data.n_pos}, d = {X.shape[1]}")]
     for m in ("GD", "SGD"):
         rel = float(np.linalg.norm(sols[m] - w_mn) / np.linalg.norm(w_mn))
-        checks.append(Check(f"{m} from 0 ({steps[m]} steps) reaches the minimum-norm solution X^+ y: |w - w_mn|/|w_mn|",
+        checks.append(Check(f"{m} from 0 reaches the minimum-norm solution X^+ y: |w - w_mn|/|w_mn|",
                             CLAIM, 0.0, exact(rel, "deterministic run" if m == "GD" else "one seeded run", abs_tol=1e-6),
-                            1e-5, f"training loss {0.5 * np.mean((X @ sols[m] - y) ** 2):.2g}; tolerance 1e-6 (finite run)"))
+                            1e-5, f"{steps[m]} steps; training loss {0.5 * np.mean((X @ sols[m] - y) ** 2):.2g}; tolerance 1e-6 (finite run)"))
     for m in ("AdaGrad", "RMSProp", "Adam"):
         lam = float(sols[m] @ u / (u @ u))
         rel = float(np.linalg.norm(sols[m] - lam * u) / np.linalg.norm(lam * u))
-        checks.append(Check(f"{m} from 0 ({steps[m]} steps): w = lambda sign(X^T y) (Lemma 3.1), |w - lambda u|/|lambda u|",
+        checks.append(Check(f"{m} from 0: w = lambda sign(X^T y) (Lemma 3.1), |w - lambda u|/|lambda u|",
                             CLAIM, 0.0, exact(rel, "deterministic run", abs_tol=1e-6), 1e-5,
-                            f"lambda = {lam:.6f} (interpolation: 1/4; a constant step leaves an O(lr) oscillation); "
+                            f"{steps[m]} steps; lambda = {lam:.6f} (interpolation: 1/4; a constant step leaves an O(lr) oscillation); "
                             f"|w - u/4|/|u/4| = {np.linalg.norm(sols[m] - w_ad) / np.linalg.norm(w_ad):.2g}; eps > 0 "
                             "perturbs proportionality at the eps/|g| level"))
     cos = float(sols["Adam"] @ u / (np.linalg.norm(sols["Adam"]) * np.linalg.norm(u)))
