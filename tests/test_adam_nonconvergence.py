@@ -107,3 +107,23 @@ def test_a_wrong_regret_limit_is_caught(monkeypatch):
 def test_bad_configs_name_the_parameter(exp, message):
     with pytest.raises(ConfigError, match=message):
         cl.instance_from_config({"experiment": exp})
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.floats(2.05, 20.0), st.floats(0.05, 2.0))
+def test_sympy_cycle_displacement_matches_the_unprojected_optimizers(C, alpha):
+    """The SymPy 3-cycle of v predicts each optimizer's displacement over whole cycles without the projection (to
+    rounding), and the other method's normalisation does not: the D10 check can fail."""
+    import sympy as sp
+
+    inst = cl.OnlineInstance(C=C, alpha=alpha)
+    s = sp.Symbol("C", positive=True)
+    va, vb, vc = (float(v.subs(s, C)) for v in DER.v_cycle)
+    adam = Adam(beta1=0.0, beta2=inst.beta2, eps=1e-12, bias_correction=False)
+    ams = AMSGrad(beta1=0.0, beta2=inst.beta2, eps=1e-12)
+    t1, t2 = 301, 301 + 3 * 200
+    for opt, right, wrong in ((adam, (va, vb, vc), (va, va, va)), (ams, (va, va, va), (va, vb, vc))):
+        meas = cl.unprojected_displacement(inst, opt, t1, t2)
+        assert meas == pytest.approx(cl.predicted_displacement(inst, right, opt.eps, t1, t2), rel=1e-9)
+        assert abs(meas - cl.predicted_displacement(inst, wrong, opt.eps, t1, t2)) > 0.1 * abs(meas)
+    assert cl.unprojected_displacement(inst, adam, t1, t2) > 0 > cl.unprojected_displacement(inst, ams, t1, t2)

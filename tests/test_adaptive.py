@@ -195,6 +195,14 @@ def test_claim_details(quick_results):
     assert all(x is None for x in e8.data["literal_first"])
     d6 = quick_results["D6"]
     assert d6.data["slope"] == pytest.approx(-0.5, abs=0.01)
+    # the plan (known variance of G_t) predicts the measured half-width of the slope to within a factor 1.6
+    main = d6.main_check
+    t = np.array(d6.data["t"])
+    tf = t[t >= d6.data["fit_from"]]
+    planned = ca.planned_slope_half_width(tf, main.estimate.level, main.estimate.n)
+    assert 1 / 1.6 < main.estimate.half_width / planned < 1.6
+    near = [c for c in d6.checks if "asymptote -1/2" in c.name][0]
+    assert near.role == NEGATIVE_CONTROL and 2.0 <= near.distance_half_widths <= 15.0
     assert d9
 
 

@@ -124,3 +124,24 @@ def test_a_perturbed_theory_is_caught(monkeypatch):
     monkeypatch.setattr(ra, "mse", off_by_one)
     c = REGISTRY["D8"]
     assert c.run(c.default_instance(), Settings(quick=True)).status != AS_EXPECTED
+
+
+@pytest.mark.parametrize("N", [10, 100, 1000])
+def test_near_times_are_planned_at_the_target_distance(N):
+    """The planned steps of the near controls (D8: the small-t form, E1: the printed weights) are the smallest t at
+    which they sit >= TARGET_HW full-mode planned half-widths away (no simulation), ~TARGET_HW/sqrt(8) in quick mode."""
+    import dataclasses
+
+    import sgdtheory.claims.running_averages as cl
+    from sgdtheory.stats import DEFAULT_LEVEL
+
+    inst = dataclasses.replace(cl.default_instance(), N=N)
+    for gap in (cl._small_t_gap(N), cl._printed_gap(N)):
+        t = cl.near_time(inst, gap, DEFAULT_LEVEL)
+
+        def ratio(s, quick=False):
+            return abs(inst.mu) * abs(gap(float(s))) / cl.planned_half_width(inst, s, DEFAULT_LEVEL, quick)
+
+        if ratio(t) >= cl.TARGET_HW:
+            assert t == 1 or ratio(t - 1) < cl.TARGET_HW
+        assert ratio(t, quick=True) == pytest.approx(ratio(t) / np.sqrt(8), rel=1e-3)

@@ -140,8 +140,9 @@ class Check:
     @property
     def detectable_abs(self) -> float:
         """The smallest error in the prediction (either sign) that this interval rejects:
-        |prediction - estimate| + half-width."""
-        return abs(self.prediction - self.estimate.value) + self.estimate.half_width
+        max(high - prediction, prediction - low), which is |prediction - estimate| + half-width for a
+        symmetric interval and also right for an asymmetric one (Clopper-Pearson near 0 or 1)."""
+        return max(self.estimate.high - self.prediction, self.prediction - self.estimate.low, 0.0)
 
     @property
     def detectable_error(self) -> float | None:

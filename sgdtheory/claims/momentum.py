@@ -39,6 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
+from scipy import special
 
 from ..errors import ConfigError, SgdTheoryError, as_float_array, check_float, check_int
 from ..optimizers import SGD, HeavyBall, Nesterov
@@ -46,7 +47,8 @@ from ..problems import GaussianNoiseQuadratic
 from ..simulate import simulate
 from ..stats import exact
 from ..theory import momentum as th
-from .base import CLAIM, NEGATIVE_CONTROL, Check, Claim, ClaimResult, Settings, register
+from .base import (APPROXIMATION, CLAIM, NEGATIVE_CONTROL, Check, Claim, ClaimResult, Settings, planned_expectation,
+                   register)
 
 SEED = 0xD0
 #: rounding allowance of the path-wise identities (relative to the largest step of the path)
@@ -58,6 +60,10 @@ RES_RATE = 2e-3
 RES_STATIONARY = 0.03
 #: fitted log-log slopes of D5
 RES_SLOPE = 0.1
+#: D3's near control sits this many planned half-widths away in full mode (half of it in quick mode)
+D3_TARGET_HW = 8.0
+D3_PILOT_PATHS = 64
+D3_PILOT_SEED = 0x9117D3
 #: D4: start grid and horizon; an iterate "is" on the cycle / at 0 within this distance
 D4_TOL = 1e-8
 
@@ -225,6 +231,15 @@ def _rel(a, b) -> float:
     return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300))
 
 
+def _sum_sq_check(name, predicted, measured) -> Check:
+    """The headline of a path-wise identity as a nonzero number: sum |predicted|^2 against sum |measured|^2 (a
+    consequence of the identity, to rounding), so that a 5% error in the prediction is rejected."""
+    pred = float(np.sum(predicted * predicted))
+    return Check(name, CLAIM, pred, exact(float(np.sum(measured * measured)), f"float64, rounding allowance {ROUNDING:g}",
+                                          abs_tol=ROUNDING * pred), RES_IDENTITY * pred,
+                 "the identity's consequence for the whole ensemble", main=True)
+
+
 def _identity_check(name, role, value, note) -> Check:
     return Check(name, role, 0.0, exact(value, f"float64, rounding allowance {ROUNDING:g}", abs_tol=ROUNDING),
                  RES_IDENTITY, note)
@@ -266,6 +281,7 @@ def run_d1(inst: MomentumInstance, settings: Settings) -> ClaimResult:
                         "the same seeds)"),
         _identity_check("control: engine steps = lr sum_k mu^(k+1) g_(t-k) (max relative difference)", NEGATIVE_CONTROL,
                         _rel(steps, wrong), "the weights shifted by one power"),
+        _sum_sq_check("sum over paths and steps of |engine step|^2 = that of lr sum_k mu^k g_(t-k)", right, steps),
     ]
     data = {"mu": inst.momentum, "lr": inst.lr, "T": T, "paths": P, "steps0": steps[0, :, 0].tolist(),
             "right0": right[0, :, 0].tolist(), "wrong0": wrong[0, :, 0].tolist(),
@@ -347,6 +363,8 @@ def run_d2(inst: MomentumInstance, settings: Settings) -> ClaimResult:
                         "(max relative difference)", CLAIM, _rel(mc, hbN), "v_t = N eta mu_t along the path"),
         _identity_check("control: Phi -= eta mu_t (the N dropped) = engine HeavyBall(1 - 1/N)", NEGATIVE_CONTROL,
                         _rel(mc_wrong, hbN), "a plausible slip in the reparameterisation"),
+        _sum_sq_check("sum over paths and steps of |delta_t|^2: EMA form (numpy) = engine HeavyBall at lr eta (1 - beta)",
+                      ema, hb),
     ]
     data = {"beta": beta, "eta": eta, "N": N, "T": T, "ema0": ema[0, :, 0].tolist(), "hb0": hb[0, :, 0].tolist(),
             "hb_wrong0": hb_wrong[0, :, 0].tolist(), "mc0": mc[0, :, 0].tolist(), "hbN0": hbN[0, :, 0].tolist(),
@@ -467,6 +485,35 @@ def run_d3(inst: MomentumInstance, settings: Settings) -> ClaimResult:
         Check("control: heavy ball's stationary error = the Langevin 'effective lr' value lr/(1 - beta) tr(C)/4",
               NEGATIVE_CONTROL, lang, mc["hb"], RES_STATIONARY * pred_hb, "the continuous-time approximation"),
     ]
+    # the near control: at the identity paths' (lr, momentum) the continuous-time (Langevin, effective lr) value is a
+    # few per cent off the exact one; the number of paths is planned from a pilot on its own fixed seed so that it
+    # sits D3_TARGET_HW half-widths away (quick: 4, full: 8), before the measurement
+    a2, b2 = inst.lr, inst.momentum
+    pred2 = th.stationary_excess(inst.H, inst.C, a2, b2)
+    lang2 = th.langevin_excess(inst.C, a2, b2)
+    gap2 = abs(lang2 - pred2)
+    tau2 = th.relaxation_time(inst.H, a2, b2)
+    n2 = int(min(max(20000 if settings.quick else 80000, 400 * tau2), 2_000_000))
+    burn2 = int(min(40 * tau2, n2 // 4))
+    kw2 = dict(optimizer=HeavyBall(b2), n_steps=n2, w0=inst.w_star, time_average=("excess_loss",), burn_in=burn2)
+    pilot = simulate(inst.problem, a2, n_paths=D3_PILOT_PATHS, seed=D3_PILOT_SEED, seed_key=(SEED, 3, 9), **kw2)
+    sd2 = float(np.std(pilot.path_averages("excess_loss"), ddof=1))
+    target = D3_TARGET_HW if not settings.quick else D3_TARGET_HW / 2
+    q = float(special.ndtri(0.5 + 0.5 * lv))
+    P2 = int(min(8192, max(16, np.ceil((q * sd2 * target / gap2) ** 2)))) if gap2 > 0 else 16
+    hw_plan = float(special.stdtrit(P2 - 1, 0.5 + 0.5 * lv)) * sd2 / np.sqrt(P2)
+    res2 = simulate(inst.problem, a2, n_paths=P2, seed=settings.seed, seed_key=(SEED, 3, 3), **kw2)
+    mc2 = res2.time_average("excess_loss", lv)
+    near = gap2 >= 2.5 * hw_plan
+    checks += [
+        Check(f"heavy ball at the identity paths' lr {a2:g}, momentum {b2:g} + gradient noise: stationary E excess loss "
+              "(augmented Lyapunov)", CLAIM, pred2, mc2, RES_STATIONARY * pred2,
+              f"{P2} independent paths (planned), time averages over {n2 - burn2} steps after {burn2}"),
+        Check("control: there, the continuous-time (Langevin, effective lr lr/(1 - beta)) value lr/(1 - beta) tr(C)/4",
+              NEGATIVE_CONTROL if near else APPROXIMATION, lang2, mc2, RES_STATIONARY * pred2,
+              f"{gap2 / pred2:+.1%} from the exact value; {gap2 / hw_plan:.1f} planned half-widths (pilot of "
+              f"{D3_PILOT_PATHS} paths, own seed)", expect=None if near else planned_expectation(gap2, hw_plan)),
+    ]
     data = {"kappa": kappa, "alpha": a, "beta": b, "alpha_gd": ag, "hb_rate": hb_pred, "gd_rate": gd_pred,
             "rho_hb": rho_hb, "tol_hb": tol_hb, "rho_gd": rho_gd, "tol_gd": tol_gd, "r_hb": r_hb.tolist(),
             "r_gd": r_gd.tolist(), "K_hb": K_hb, "K_gd": K_gd, "jordan": defect,
@@ -532,7 +579,7 @@ def run_d4(inst: MomentumInstance, settings: Settings) -> ClaimResult:
                             0.0, "bound: the whole interval must lie below 1", bound=True))
     checks.append(Check(f"heavy ball (Polyak's tuning) has an attracting periodic orbit of period <= {inst.max_period} "
                         "(number found)", CLAIM, 1.0, exact(float(len(stable)), "exhaustive enumeration of piece patterns"),
-                        1e-9, f"all orbits found: {[(str(list(map(str, q.points))), round(max(q.multipliers), 4)) for q in cycles]}"))
+                        1e-9, main=True, note= f"all orbits found: {[(str(list(map(str, q.points))), round(max(q.multipliers), 4)) for q in cycles]}"))
     frac_bad = float(np.mean(neither))
     checks.append(Check(f"limit set of heavy ball from {xs.size} starts in [{xs[0]:g}, {xs[-1]:g}] ({K} steps): every run "
                         "ends at x* = 0 or on the exact cycle (fraction neither)", CLAIM, 0.0,
@@ -636,7 +683,7 @@ def run_d5(inst: MomentumInstance, settings: Settings) -> ClaimResult:
               RES_SLOPE, f"resolution {RES_SLOPE:g}; deterministic; settling allowance {tg:.3g}"),
         Check("control: GD slope = -2", NEGATIVE_CONTROL, -2.0, eg, RES_SLOPE, "the accelerated rate"),
         Check("NAG (step 1/L, momentum (k - 1)/(k + 2)): fitted slope = -2 (O(1/k^2))", CLAIM, -2.0, en, RES_SLOPE,
-              f"resolution {RES_SLOPE:g}; settling allowance {tn:.3g}"),
+              f"resolution {RES_SLOPE:g}; settling allowance {tn:.3g}", main=True),
         Check("control: NAG slope = -1", NEGATIVE_CONTROL, -1.0, en, RES_SLOPE, "GD's rate"),
     ]
     ks = np.unique(np.geomspace(1, K, 200).astype(int))

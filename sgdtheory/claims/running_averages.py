@@ -30,7 +30,8 @@ from ..sampling import Sampler
 from ..simulate import _seed_sequence
 from ..stats import exact, replica_interval
 from ..theory import running_averages as ra
-from .base import AS_PRINTED, CLAIM, NEGATIVE_CONTROL, Check, Claim, ClaimResult, Settings, register
+from .base import (APPROXIMATION, AS_PRINTED, CLAIM, NEGATIVE_CONTROL, Check, Claim, ClaimResult, Settings,
+                   planned_expectation, register)
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,9 +118,61 @@ def simulate_running_averages(inst: RunningAverageInstance, steps, n_paths: int,
     return out
 
 
+def _n_paths(quick: bool) -> int:
+    return 16384 if quick else 131072
+
+
+#: the near controls sit this many planned half-widths from the claim in full mode (8/sqrt(8) = 2.8 in quick mode)
+TARGET_HW = 8.0
+
+
+def near_time(inst: RunningAverageInstance, gap_factor, level: float) -> int:
+    """The smallest step t <= 5N at which |mu| gap_factor(t) -- the distance between the exact E m_t and a plausible
+    wrong formula -- is TARGET_HW planned half-widths of the full-mode interval; planned from the known variance
+    Var m_t = sigma^2 sum_s w_s^2 = sigma^2 (1 - beta^(2t))/(N^2 (1 - beta^2)), before any simulation."""
+    from ..stats import _t_quantile
+
+    N = inst.N
+    beta = 1.0 - 1.0 / N
+    t = np.arange(1, 5 * N + 1, dtype=np.float64)
+    P = _n_paths(False)
+    hw = _t_quantile(level, P - 1) * np.sqrt(inst.sigma2 * (1 - beta ** (2 * t)) / (N * N * (1 - beta**2)) / P)
+    ratio = abs(inst.mu) * np.abs(gap_factor(t)) / hw
+    ok = np.nonzero(ratio >= TARGET_HW)[0]
+    return int(t[ok[0]] if ok.size else t[int(np.argmax(ratio))])
+
+
+def _small_t_gap(N: int):
+    """t/N - (1 - (1 - 1/N)^t): the slide's 'E m_t ~ (t/N) mu' read as exact, minus the truth."""
+    return lambda t: t / N + np.expm1(t * np.log1p(-1.0 / N))
+
+
+def _printed_gap(N: int):
+    """sum of the printed weights - sum of the true ones: (beta^(-t) - 1)/(N (1/beta - 1)) - (1 - beta^t)."""
+    b = 1.0 - 1.0 / N
+    return lambda t: (b ** (-t) - 1.0) / (N * (1.0 / b - 1.0)) + np.expm1(t * np.log1p(-1.0 / N))
+
+
+def planned_half_width(inst: RunningAverageInstance, t: int, level: float, quick: bool) -> float:
+    from ..stats import _t_quantile
+
+    N, P = inst.N, _n_paths(quick)
+    beta = 1.0 - 1.0 / N
+    return float(_t_quantile(level, P - 1) * np.sqrt(inst.sigma2 * (1 - beta ** (2 * t)) / (N * N * (1 - beta**2)) / P))
+
+
+def _near_role(gap: float, planned_hw: float, control_role: str):
+    """Role of a plausible wrong prediction, fixed from the plan: a control when it sits >= 2.5 planned half-widths
+    from the truth (so the claim check can resolve it), else an approximation with the planned expectation."""
+    if gap >= 2.5 * planned_hw:
+        return control_role, None
+    return APPROXIMATION, planned_expectation(gap, planned_hw)
+
+
 def _simulate(inst: RunningAverageInstance, settings: Settings):
-    steps = ra.horizons(inst.N, settings.quick)
-    n_paths = 16384 if settings.quick else 131072
+    extra = [near_time(inst, _small_t_gap(inst.N), settings.level), near_time(inst, _printed_gap(inst.N), settings.level)]
+    steps = np.unique(np.concatenate([ra.horizons(inst.N, settings.quick), extra]))
+    n_paths = _n_paths(settings.quick)
     settings.step(f"{n_paths} paths x {steps[-1]} minibatch draws")
     return steps, simulate_running_averages(inst, steps, n_paths, settings.seed, (0xD8, 0))
 
@@ -152,6 +205,17 @@ def run_d8(inst: RunningAverageInstance, settings: Settings) -> ClaimResult:
         if t == N:
             checks.append(Check("control: E m_t = (t/N) mu at t = N (= mu)", NEGATIVE_CONTROL, mu, est, mean_res,
                                 "the small-t approximation used beyond its range"))
+    # the near control, planned: where the slide's small-t form (t/N) mu sits TARGET_HW full-mode half-widths away
+    t_n = near_time(inst, _small_t_gap(N), lv)
+    est_n = replica_interval(vals[:, ridx[t_n], 0], lv)
+    checks.append(Check(f"plain EMA: E m_t = (1 - (1 - 1/N)^t) mu at t = {t_n} (planned: the small-t form is resolved)",
+                        CLAIM, ra.mean_factor("ema", N, t_n) * mu, est_n, mean_res, "exact; independent paths", main=True))
+    gap_n = abs(mu) * abs(_small_t_gap(N)(t_n))
+    hw_n = planned_half_width(inst, t_n, lv, settings.quick)
+    role, expect = _near_role(gap_n, hw_n, NEGATIVE_CONTROL)
+    checks.append(Check(f"control: the slide's 'E m_t ~ (t/N) mu' taken as exact at t = {t_n}", role, t_n / N * mu, est_n,
+                        mean_res, f"t planned from Var m_t so that it sits {gap_n / hw_n:.1f} planned half-widths away",
+                        expect=expect))
     checks.append(Check("SymPy: E m_t / ((t/N) mu) -> 1 as N -> oo at fixed t (the slide's 'E m_t ~ (t/N) mu for t << N')",
                         CLAIM, 1.0, exact(float(der.small_t_limit), "SymPy limit"), 1e-9,
                         f"first-order correction: (E m_t/mu)/(t/N) = {der.small_t_ratio} + O(t^2/N^2)"))
@@ -227,6 +291,18 @@ def run_e1(inst: RunningAverageInstance, settings: Settings) -> ClaimResult:
         checks.append(Check(f"as printed: Monte Carlo E m_t = mu sum_s (1 - 1/N)^(-(t-s))/N at t = {t}", AS_PRINTED,
                             ra.printed_weights(N, t).sum() * mu, est, 0.05 * abs(mu),
                             "the printed weights sum to (e^2 - 1)(N - 1)/N-ish instead of 1 - e^-2"))
+    # the printed weights where they are nearest the truth (small t), planned to sit TARGET_HW full-mode half-widths away
+    t_p = near_time(inst, _printed_gap(N), lv)
+    est_p = replica_interval(vals[:, ridx[t_p], 0], lv)
+    checks.append(Check(f"corrected: Monte Carlo E m_t = mu sum_s (1 - 1/N)^(t-s)/N at t = {t_p} (planned)", CLAIM,
+                        ra.weights("ema", N, t_p).sum() * mu, est_p, 0.05 * abs(mu), "independent paths", main=True))
+    gap_p = abs(mu) * abs(_printed_gap(N)(t_p))
+    hw_p = planned_half_width(inst, t_p, lv, settings.quick)
+    role, expect = _near_role(gap_p, hw_p, AS_PRINTED)
+    checks.append(Check(f"as printed: Monte Carlo E m_t = mu sum_s (1 - 1/N)^(-(t-s))/N at t = {t_p}", role,
+                        ra.printed_weights(N, t_p).sum() * mu, est_p, 0.05 * abs(mu),
+                        f"t planned from Var m_t so that the printed form sits {gap_p / hw_p:.1f} planned half-widths away",
+                        expect=expect))
     data = {"N": N, "t": t, "weights": ra.weights("ema", N, t).tolist(), "printed": ra.printed_weights(N, t).tolist()}
     return ClaimResult("E1", checks, inst.describe(), data)
 

@@ -2,7 +2,8 @@
 
 1. The update and its two gradient evaluations: one engine step of SAM (B = 1, with replacement, on McAllester's
    quadratic basin) must equal w - eta grad L_i(w + rho g_i/|g_i|) with the SAME example i in both gradients for
-   every path (fraction 1, Clopper-Pearson); control: the second gradient on an independently drawn example.
+   every path (an exact count of mismatches: the example drawn is random, the identity per path is not);
+   control: the second gradient on an independently drawn example.
 2. The first-order approximation of L^SAM(w) = max_{|e| <= rho} L(w + e) on a smooth non-quadratic 2-D loss: the
    error of L(w) + rho |g| is O(rho^2) and that of L(w + eps_hat) is O(rho^3) (``theory.sam``; exact max by scipy
    SLSQP, polished on the sphere); exponents by Richardson-extrapolated log-log slopes; leading coefficients
@@ -10,8 +11,11 @@
 3. A 1-D landscape with a sharp and a flat minimum (``SharpFlatLandscape``), starts uniform on [x_lo, x_hi]:
    gradient descent ends in the sharp minimum with probability (b - x_lo)/(x_hi - x_lo) (its starting basin);
    SAM never ends in the sharp basin, and reaches the flat minimum with probability (x_hi - b - rho)/(x_hi - x_lo)
-   (starts left of b + rho park at SAM's rest point m_s + rho).  Clopper-Pearson intervals over independent
-   starts.  Controls: SAM as GD (no preference); SAM's flat-minimum basin = GD's; GD never in the sharp basin.
+   (starts left of b + rho park at SAM's rest point m_s + rho).  The maps are deterministic, so this is decided
+   exactly: the engine's end class against the exact basin partition on a grid of starts (mismatch count), and
+   the switch points b (GD) and b + rho (SAM) located on the engine by bisection; the probabilities are the
+   basins' lengths over the span.  Controls: SAM's boundary = GD's b; SAM's flat basin = GD's; GD never in the
+   sharp basin.
 4. SAM on h w^2/2 (full batch): the 2-cycle +-A, A = eta h rho/(2 - eta h) (SymPy), reached from w_0 != 0 for
    0 < eta h < 2 (sign alternates at the end); divergence for eta h > 2.  Controls: A = rho; A = 0 (convergence).
 """
@@ -29,7 +33,7 @@ from ..optimizers import SAM, SGD
 from ..problems import PolynomialFiniteSum1D
 from ..sampling import Sampler
 from ..simulate import simulate
-from ..stats import Estimate, exact, proportion_interval
+from ..stats import Estimate, exact
 from ..theory import sam as ts
 from .base import CLAIM, NEGATIVE_CONTROL, Check, Claim, ClaimResult, Settings, register
 
@@ -165,14 +169,15 @@ def _two_gradients(inst: SamInstance, settings: Settings, checks: list, data: di
     fin = res.final_params
     match_same = np.array([np.min(np.max(np.abs(same - f), axis=1)) <= tol for f in fin])
     match_mixed = np.array([np.min(np.max(np.abs(mixed - f), axis=1)) <= tol for f in fin])
-    est_same = proportion_interval(int(match_same.sum()), n_paths, settings.level)
-    est_mixed = proportion_interval(int(match_mixed.sum()), n_paths, settings.level)
-    res_p = 0.03
+    # which example a path drew is random, but whether its step matches a candidate is not: exact counts
+    n_miss = int(n_paths - match_same.sum())
     checks.append(Check("one SAM step = w - eta grad L_i(w + rho g_i/|g_i|), same example i in both gradients: "
-                        "fraction of paths", CLAIM, 1.0, est_same, res_p,
-                        f"{p.n} candidate examples; match to {tol:.1e}; Clopper-Pearson over independent paths"))
+                        "number of paths whose step matches no such candidate", CLAIM, 0.0,
+                        exact(float(n_miss), f"{n_paths} engine paths, match to {tol:.1e}"), 0.5,
+                        f"{p.n} candidate examples; a deterministic identity per path (an exact count)"))
     checks.append(Check("control: second gradient on an independent example: fraction of paths matching a "
-                        "mixed candidate (i != j)", NEGATIVE_CONTROL, (p.n - 1) / p.n, est_mixed, res_p,
+                        "mixed candidate (i != j) = (n - 1)/n", NEGATIVE_CONTROL, (p.n - 1) / p.n,
+                        exact(float(match_mixed.mean()), f"{n_paths} engine paths"), 0.5 / n_paths,
                         "what a fresh minibatch for the second gradient would give"))
     data["two_gradients"] = {"n": p.n, "paths": n_paths, "same": int(match_same.sum()), "mixed": int(match_mixed.sum())}
 
@@ -205,43 +210,97 @@ def _ball(inst: SamInstance, settings: Settings, checks: list, data: dict) -> No
     data["ball"]["coefficients"] = [c2, c3]
 
 
+def _final(prob, opt, inst: SamInstance, w0: float, settings: Settings, key: str) -> float:
+    r = simulate(prob, inst.eta, optimizer=opt, sampler=Sampler(1, "full"), n_steps=inst.n_steps, n_paths=1,
+                 seed=settings.seed, seed_key=(0xD13, 2), w0=[w0], check_stability=False)
+    if r.n_diverged:
+        raise SgdTheoryError(f"diverged: {key} from w0 = {w0:.6g}")
+    return float(r.final_params[0, 0])
+
+
+#: bisection steps on the engine's outcome map: bracket (x_hi - x_lo) / 2^BISECT ~ 1e-12 for the defaults
+BISECT = 42
+#: allowance on a located switch point: a start within ~1e-9 of the repelling point b + rho (or b) needs
+#: ln(1e9)/ln(1 + eta |L''|) steps to leave it; the stated allowance covers the bracket and that margin
+SWITCH_TOL = 1e-8
+
+
+def _switch_point(prob, opt, inst: SamInstance, settings: Settings, key: str, outcome) -> float:
+    """The start at which the engine's end state switches class (``outcome(final) -> bool``), by bisection on
+    [x_lo, x_hi] (the grid check establishes a single switch)."""
+    lo, hi = inst.x_lo, inst.x_hi
+    f_lo = outcome(_final(prob, opt, inst, lo, settings, key))
+    if outcome(_final(prob, opt, inst, hi, settings, key)) == f_lo:
+        return float("nan")
+    for _ in range(BISECT):
+        mid = 0.5 * (lo + hi)
+        if outcome(_final(prob, opt, inst, mid, settings, key)) == f_lo:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
 def _landscape(inst: SamInstance, settings: Settings, checks: list, data: dict) -> None:
+    """Deterministic maps, decided exactly (issue 13, item 6): where each start ends is a function of the
+    start, so the probabilities over uniform starts are lengths of the basins.  The engine's end class is
+    checked against the exact partition on a grid of starts (number of mismatches), and the partition's
+    switch points are located on the engine by bisection; the probabilities are their lengths / the span."""
     L = inst.landscape
     prob = L.problem()
-    n_starts = 300 if settings.quick else 2000
-    rng = np.random.default_rng(np.random.SeedSequence(settings.seed, spawn_key=(0xD13, 1)))
-    starts = rng.uniform(inst.x_lo, inst.x_hi, n_starts)
+    n_grid = 121 if settings.quick else 601
+    span = inst.x_hi - inst.x_lo
+    starts = np.linspace(inst.x_lo, inst.x_hi, n_grid)
+    bounds = (L.b, L.b + inst.rho)
+    starts = starts[np.min(np.abs(starts[:, None] - np.array(bounds)[None, :]), axis=1) > 1e-6 * span]
+    n_starts = starts.size
     finals = {"gd": np.empty(n_starts), "sam": np.empty(n_starts)}
-    settings.step(f"{n_starts} starts x 2 methods x {inst.n_steps} steps")
+    opts = {"gd": SGD(), "sam": SAM(inst.rho)}
+    settings.step(f"{n_starts} grid starts x 2 methods x {inst.n_steps} steps, and 2 x {BISECT} bisection runs")
     with _one_thread():
         for k, w0 in enumerate(starts):
-            for key, opt in (("gd", SGD()), ("sam", SAM(inst.rho))):
-                r = simulate(prob, inst.eta, optimizer=opt, sampler=Sampler(1, "full"), n_steps=inst.n_steps,
-                             n_paths=1, seed=settings.seed, seed_key=(0xD13, 2), w0=[w0], check_stability=False)
-                if r.n_diverged:
-                    raise SgdTheoryError(f"diverged: {key} from w0 = {w0:.6g}")
-                finals[key][k] = r.final_params[0, 0]
+            for key in ("gd", "sam"):
+                finals[key][k] = _final(prob, opts[key], inst, w0, settings, key)
+        sw_gd = _switch_point(prob, opts["gd"], inst, settings, "gd", lambda w: bool(L.classify(w, inst.rho) == 0))
+        sw_sam = _switch_point(prob, opts["sam"], inst, settings, "sam", lambda w: bool(L.classify(w, inst.rho) == 2))
     cls = {k: L.classify(v, inst.rho) for k, v in finals.items()}
+    pred_cls = {"gd": np.where(starts < L.b, 0, 2), "sam": np.where(starts < L.b + inst.rho, 1, 2)}
     pred = L.predicted_fractions(inst.rho, inst.x_lo, inst.x_hi)
-    lv = settings.level
-    res_p = 0.12 if settings.quick else 0.05
-    note = f"Clopper-Pearson over {n_starts} independent uniform starts; resolution {res_p:g}"
-    gd_sharp = proportion_interval(int(np.sum(cls["gd"] == 0)), n_starts, lv)
-    sam_sharp = proportion_interval(int(np.sum(cls["sam"] == 0)), n_starts, lv)
-    sam_flat = proportion_interval(int(np.sum(cls["sam"] == 2)), n_starts, lv)
+    grid = f"{n_starts} evenly spaced starts in [{inst.x_lo:g}, {inst.x_hi:g}], {inst.n_steps} steps"
+    for key, lab in (("gd", "GD"), ("sam", "SAM")):
+        bad = int(np.count_nonzero(cls[key] != pred_cls[key]))
+        part = ("sharp minimum for starts < b, flat minimum for starts > b" if key == "gd" else
+                "rest point m_s + rho for starts < b + rho, flat minimum for starts > b + rho; never the sharp basin")
+        checks.append(Check(f"{lab} on the engine ends where the exact partition says ({part}): number of grid starts "
+                            "that do not", CLAIM, 0.0, exact(float(bad), grid), 0.5, "deterministic runs: an exact count"))
+    tol = SWITCH_TOL * max(1.0, span)
+    e_gd = exact(sw_gd, f"bisection on the engine's end class ({BISECT} halvings)", abs_tol=tol)
+    e_sam = exact(sw_sam, f"bisection on the engine's end class ({BISECT} halvings)", abs_tol=tol)
+    checks += [
+        Check("GD's basin boundary on the engine (start where the end switches from sharp to flat) = the barrier b",
+              CLAIM, L.b, e_gd, 1e-6, f"allowance {tol:.1e}: bracket and escape from the repelling point"),
+        Check("SAM's basin boundary on the engine (switch from m_s + rho to the flat minimum) = b + rho", CLAIM,
+              L.b + inst.rho, e_sam, 1e-6, "the point whose ascent step lands on the barrier: w - rho = b"),
+        Check("control: SAM's basin boundary is GD's, b", NEGATIVE_CONTROL, L.b, e_sam, 1e-6,
+              "SAM as a rescaled GD (no preference)"),
+    ]
+    # probabilities for starts uniform on [x_lo, x_hi]: basin lengths (the switch points just located) / span
+    p_gd_sharp = exact((sw_gd - inst.x_lo) / span, "basin length / span (engine switch point)", abs_tol=tol / span)
+    p_sam_flat = exact((inst.x_hi - sw_sam) / span, "basin length / span (engine switch point)", abs_tol=tol / span)
+    p_sam_sharp = exact(float(np.mean(cls["sam"] == 0)), grid)
+    note = "starts uniform on [x_lo, x_hi]: the measure of the basin, from the located switch point (exact)"
     checks += [
         Check("GD ends in the sharp minimum with probability (b - x_lo)/(x_hi - x_lo) (its starting basin)", CLAIM,
-              pred["gd_sharp"], gd_sharp, res_p, note),
-        Check("control: GD avoids the sharp minimum (probability 0)", NEGATIVE_CONTROL, 0.0, gd_sharp, res_p, note),
-        Check("SAM never ends in the sharp basin (probability 0)", CLAIM, 0.0, sam_sharp, res_p, note),
-        Check("control: SAM has GD's probability (b - x_lo)/(x_hi - x_lo) of the sharp basin", NEGATIVE_CONTROL,
-              pred["gd_sharp"], sam_sharp, res_p, note),
+              pred["gd_sharp"], p_gd_sharp, 1e-6, note),
+        Check("control: GD avoids the sharp minimum (probability 0)", NEGATIVE_CONTROL, 0.0, p_gd_sharp, 1e-6, note),
+        Check("SAM never ends in the sharp basin (probability over the grid)", CLAIM, 0.0, p_sam_sharp, 0.5 / n_starts,
+              "exact count over the grid"),
         Check("SAM ends at the flat minimum with probability (x_hi - b - rho)/(x_hi - x_lo); the rest park at m_s + rho",
-              CLAIM, pred["sam_flat"], sam_flat, res_p, note),
+              CLAIM, pred["sam_flat"], p_sam_flat, 1e-6, note, main=True),
         Check("control: SAM's flat-minimum basin is GD's, probability (x_hi - b)/(x_hi - x_lo)", NEGATIVE_CONTROL,
-              pred["gd_flat"], sam_flat, res_p, note),
+              pred["gd_flat"], p_sam_flat, 1e-6, note),
     ]
-    parked = finals["sam"][cls["sam"] == 1]
+    parked = finals["sam"][pred_cls["sam"] == 1]  # the starts the partition sends to the rest point (planned)
     if parked.size:
         dev = float(np.max(np.abs(parked - (L.m_s + inst.rho))))
         checks.append(Check("SAM's parked starts sit at the rest point m_s + rho (max deviation)", CLAIM, 0.0,
@@ -249,7 +308,7 @@ def _landscape(inst: SamInstance, settings: Settings, checks: list, data: dict) 
                             "the rest point attracts at rate 1 - eta L''(m_s); 1e-8 allowance"))
     data["landscape"] = {"starts": starts.tolist(), "gd": finals["gd"].tolist(), "sam": finals["sam"].tolist(),
                          "pred": pred, "coeffs": L.coeffs.tolist(), "m_s": L.m_s, "b": L.b, "m_f": L.m_f,
-                         "rho": inst.rho, "x_lo": inst.x_lo, "x_hi": inst.x_hi}
+                         "rho": inst.rho, "x_lo": inst.x_lo, "x_hi": inst.x_hi, "switch": {"gd": sw_gd, "sam": sw_sam}}
 
 
 def _two_cycle(inst: SamInstance, settings: Settings, checks: list, data: dict) -> None:
