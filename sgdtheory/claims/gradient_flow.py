@@ -19,14 +19,18 @@ default, n = 6, d = 2), start w0 = w* + delta0, flow time t; i.i.d. minibatches 
 2. SGD with steps t/N, Monte Carlo against exact moments.  For N on a grid N_min 2^k (k < 6 quick,
    k < 8 full; N_min the smallest power of two >= 16 with t/N_min <= 0.2 eta_c, so every step is
    well inside the mean-square stability limit eta_c; N_min <= 64 is required), an independent
-   ``simulate`` run per N (seed_key (0xA6, 1, k); 16384 paths quick, 32768 full), per-path
+   ``simulate`` run per N (seed_key (0xA6, 1, k); 24576 paths quick, 32768 full), per-path
    |w_N - Phi(t)|^2 as replicas.  These are right-skewed (skewness ~5 at N = 16 on the default
    instance, from the multiplicative noise H_i); with >= 16384 replicas the t interval's Edgeworth
    coverage error stays below its nominal tail probability.  Checks: Monte Carlo E|w_N - Phi(t)|^2 =
    the exact moment recursion at the smallest and largest N (resolution 10% quick, 5% full); the
    weighted log-log slope of the Monte Carlo RMS error over the grid (independent runs, delta method
    for log sqrt) = the exact recursion's slope fitted with the same weights (resolution 0.03 quick,
-   0.02 full); control: slope -1 ("SGD behaves like Euler").  Exact: N E|w_N - Phi(t)|^2 -> t tr V(t)
+   0.02 full; the fitted model is log rms_MC = log rms_exact + a + b log N, so chi^2 tests the Monte Carlo
+   against the exact curve, not against a straight line, which the O(1/N) corrections bend); controls:
+   slope -1 ("SGD behaves like Euler", a straw man) and the near one, slope exactly -1/2 over the grid (the
+   asymptotic law without its O(1/N) correction; ~0.015 away on the default instance, 2.9 half-widths in
+   quick mode, the reason for 24576 quick paths).  Exact: N E|w_N - Phi(t)|^2 -> t tr V(t)
    (linear-noise ODE, one matrix exponential) and the RMS exponent -1/2, by Richardson at
    N = 128..1024 N_min (2^11..2^14 on the default) on the covariance form of the recursion
    (``sgd_covariance``: no cancellation at large N); control: the same limit with the gradient noise
@@ -57,7 +61,7 @@ from ..problems import QuadraticFiniteSum
 from ..sampling import Sampler
 from ..schedules import Constant
 from ..simulate import DivergedError, simulate
-from ..stats import exact, loglog_slope, replica_interval
+from ..stats import Estimate, exact, loglog_slope, replica_interval, weighted_linear_fit
 from ..theory import gradient_flow as gf
 from ..theory.quadratic_basin import QuadraticBasin
 from .base import CLAIM, NEGATIVE_CONTROL, Check, Claim, ClaimResult, Settings, register
@@ -233,7 +237,7 @@ def _part_euler(inst: GradientFlowInstance, settings: Settings, checks, data):
 def _part_sgd(inst: GradientFlowInstance, settings: Settings, checks, data):
     p, basin, d0, t, lv = inst.problem, inst.basin, inst.delta0, inst.t, settings.level
     quick = settings.quick
-    n_paths = 16384 if quick else 32768
+    n_paths = 24576 if quick else 32768
     value_res, slope_res = (0.10, 0.03) if quick else (0.05, 0.02)
     Ns = inst.grid(quick)
     phi = gf.flow_deviation(basin.mean_hessian, d0, t)
@@ -254,15 +258,28 @@ def _part_sgd(inst: GradientFlowInstance, settings: Settings, checks, data):
     mc = np.array([e.value for e in ests])
     se = np.array([e.standard_error for e in ests])
     rms, se_rms = np.sqrt(mc), se / (2 * np.sqrt(mc))  # delta method: se(sqrt y) = se(y) / (2 sqrt y)
-    fit = loglog_slope(Ns, rms, se_rms, lv, dof_each=n_paths - 1)
-    exact_fit = loglog_slope(Ns, np.sqrt(exact_mse), se_rms * np.sqrt(exact_mse) / rms, lv)  # same weights
+    # the RMS error is not a pure power law over the grid (O(1/N) corrections): a straight line through log RMS
+    # lacks fit, and the framework would inflate the interval by the curvature (not by noise).  The claim is that
+    # the Monte Carlo follows the exact curve, so the model is log rms_MC = log rms_exact + a + b log N with b = 0:
+    # the slope of the MC points is the exact slope (same weights) plus the fitted b, and chi^2 tests MC vs exact.
+    exact_rms = np.sqrt(exact_mse)
+    exact_fit = loglog_slope(Ns, exact_rms, se_rms * exact_rms / rms, lv)  # same weights
     exact_slope = exact_fit.slope.value
+    diff = weighted_linear_fit(np.log(Ns), np.log(rms) - np.log(exact_rms), se_rms / rms, lv, dof_each=n_paths - 1)
+    b = diff.slope
+    slope_est = Estimate(exact_slope + b.value, exact_slope + b.low, exact_slope + b.high, b.level,
+                         "weighted log-log slope of the MC RMS error (= exact slope with the same weights + fitted "
+                         "slope of log(MC/exact)); " + b.method, b.n, b.dof)
     checks.append(Check(f"SGD: MC slope of the RMS error, N = {Ns[0]}..{Ns[-1]}, = exact ({exact_slope:.4f})", CLAIM,
-                        exact_slope, fit.slope, slope_res,
-                        f"independent runs per N; weighted least squares (chi2 = {fit.chi2:.3g} on {fit.dof} dof); "
-                        "the exact slope uses the same weights"))
+                        exact_slope, slope_est, slope_res,
+                        f"independent runs per N; weighted least squares of log(MC/exact) (chi2 = {diff.chi2:.3g} on "
+                        f"{diff.dof} dof); the exact slope uses the same weights", main=True))
     checks.append(Check("SGD: MC slope of the RMS error = -1 (SGD like Euler)", NEGATIVE_CONTROL, -1.0,
-                        fit.slope, slope_res))
+                        slope_est, slope_res))
+    checks.append(Check(f"SGD: MC slope of the RMS error over N = {Ns[0]}..{Ns[-1]} = -1/2 exactly (the asymptotic "
+                        "law with no O(1/N) correction)", NEGATIVE_CONTROL, -0.5, slope_est, slope_res,
+                        f"the plausible wrong answer: the exact finite-range slope is {exact_slope:.4f}"))
+    fit = diff
     settings.step("SGD: exact limits")
     Nf = SGD_FAR_FACTOR * inst.n_min
     # covariance form (no cancellation between tr S_N and |m_N|^2; relative rounding ~ eps log2 N, inside the
@@ -289,7 +306,7 @@ def _part_sgd(inst: GradientFlowInstance, settings: Settings, checks, data):
     fig_N = 2 ** np.arange(3, 18)
     data["sgd"] = {"N": Ns.tolist(), "n_paths": n_paths, "mc_mse": mc.tolist(),
                    "mc_halfwidth": [e.half_width for e in ests], "exact_mse": exact_mse.tolist(),
-                   "slope": fit.slope.to_dict(), "exact_slope": exact_slope, "limit": lim, "limit_frozen": lim_frozen,
+                   "slope": slope_est.to_dict(), "exact_slope": exact_slope, "limit": lim, "limit_frozen": lim_frozen,
                    "frozen_control": bool(distinct), "limit_estimate": const.to_dict(),
                    "curve_N": fig_N.tolist(), "curve_mse": gf.sgd_mse_curve(basin, d0, t, fig_N).tolist(),
                    "curve_euler_sq": [gf.euler_error(basin.mean_hessian, d0, t, N) ** 2 for N in fig_N]}
