@@ -55,6 +55,7 @@ RES_VAR_REL = 0.05
 #: default instance: ~37000 paths full, ~9300 quick (Var tau ~ 7.6 steps^2, independent of sigma).
 PLAN_HALF_WIDTHS = 9.0
 PLAN_GAP = 0.5  # steps: exact E tau - E x
+MAX_STAY = 0.01  # "SGD escapes": at most this fraction of paths still in the ball after the horizon
 MIN_PATHS = 2048
 #: the exact predictions must be bracketed, and the grid must lie on the asymptotic line, to these
 #: accuracies (far below the full-mode half-widths, ~0.01 steps)
@@ -303,9 +304,12 @@ def run_a8(inst: SaddleInstance, settings: Settings) -> ClaimResult:
             checks.append(Check(f"control: exponential (Kramers-like) exit law, Var tau = (E tau)^2 (sigma = {s:.3g})",
                                 NEGATIVE_CONTROL, mom.mean**2, var_mid, RES_VAR_REL * mom.var,
                                 "escape from a saddle is not activated: Var tau stays O(1) as sigma -> 0"))
-    esc = proportion_interval(sum(n_esc), sum(n_tot), lv)
-    checks.append(Check("SGD from the saddle escapes: fraction of paths out of the ball (all sigmas)", CLAIM,
-                        float(np.mean(p_esc)), esc, 1e-3, "exact P(tau <= n) per ensemble, averaged"))
+    stay = proportion_interval(sum(n_tot) - sum(n_esc), sum(n_tot), lv)
+    checks.append(Check(f"SGD from the saddle escapes: fraction of paths still in the ball after the horizon <= "
+                        f"{MAX_STAY:g} (all sigmas)", CLAIM, MAX_STAY, stay, 0.0,
+                        f"exact P(tau > n), averaged over the ensembles: {1.0 - float(np.mean(p_esc)):.3g}; "
+                        "Clopper-Pearson (a bound: the exact probability, ~1 - 1e-6, sits at the edge of [0, 1] where "
+                        "the interval is one-sided)", bound=True))
 
     settings.step("fits")
     fit = weighted_linear_fit(xs, means, ses, lv, dof_each=n_paths - 1)
