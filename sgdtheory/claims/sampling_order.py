@@ -412,8 +412,8 @@ def _planned_bias_only(inst: OrderInstance, settings: Settings, at: dict, data: 
     _, _, dist = _simulate(inst, settings, 2, eta, "reshuffle", P)
     est = replica_interval(dist, settings.level)
     data["planned_bias_only"] = {"eta": eta, "paths": P, "pilot_sd": sd, "gap": gap, "estimate": est.to_dict()}
-    return [Check(f"reshuffle: E|w_T - w*|^2 = exact (eta = {eta:g}; {P} planned paths)", CLAIM, ex.mse, est,
-                  MSE_RES * ex.mse, f"paths planned (pilot sd {sd:.3g}) so that the bias-only error sits "
+    return [Check(f"reshuffle: E|w_T - w*|^2 = exact (eta = {eta:g}; planned paths)", CLAIM, ex.mse, est,
+                  MSE_RES * ex.mse, f"{P} paths, planned (pilot sd {sd:.3g}) so that the bias-only error sits "
                   f"{PLAN_HALF_WIDTHS:g} half-widths away in full mode"),
             Check(f"reshuffle: E|w_T - w*|^2 = |E w_T - w*|^2, the error all bias (eta = {eta:g})", NEGATIVE_CONTROL,
                   bias_only, est, MSE_RES * ex.mse,
