@@ -23,7 +23,7 @@ def figure_e6(result, outdir) -> list[str]:
                           for i, q in enumerate(pts)], fontsize=7)
         ax.set_xlim(-0.6, len(pts) - 0.4)
         ax.set_ylabel(r"$E[L(w_{t+1}) - L(w_t) \mid w_t]$")
-        ax.set_title(r"E6: SGD's loss is non-increasing on average ($\eta$ = %.3g)" % result.data["eta"])
+        ax.set_title(r"E6: non-decreasing inside $r^*$, non-increasing outside ($\eta$ = %.3g)" % result.data["eta"])
         ax.legend()
     return paths
 
