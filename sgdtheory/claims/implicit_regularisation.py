@@ -32,7 +32,10 @@ Measurements:
   direction u of the exact leading error coefficient (C3 for L~_SGD, C2 for the controls); the slope by
   ``stats.path_loglog_slope`` (delta method over replicas, honest about the common random orders across
   eta), resolution 0.1; and the Monte Carlo mean at the largest eta against the exact order average
-  (resolution 3% of the L~_SGD error there);
+  (resolution 3% of the L~_SGD error there); the near control: at eta_p = 8 x the largest eta (an own run,
+  pairs planned from a pilot on its own seed stream: 9 planned half-widths in full mode, 4.5 quick) the
+  mean against the exact order average and against its leading term C3 eta^3 (one order lower; the eta^4
+  term is ~6% of the residual there on the default instance);
 * the composition variant (random partition into batches of B each epoch, the engine's "reshuffle"
   sampler): exact average over all partitions and orders against the flow of
   L + (eta/4)|grad L|^2 + (eta/4)((n-B)/(B(n-1)))(1/n) sum_i |grad l_i - grad L|^2 (slope 3); control:
@@ -53,6 +56,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import special
 
 from .._kernels.epoch_orders import epoch_order_pairs
 from .._kernels.rng import path_states
@@ -69,6 +73,10 @@ MC_SLOPE_RES = 0.1
 MC_MEAN_RES = 0.03  # relative to the L~_SGD error at the largest Monte Carlo eta
 MAX_ETA_CURVATURE = 0.5  # every eta * max_k |H_k| must stay below this (small-step regime)
 MODES = {True: {"pairs": 1 << 14}, False: {"pairs": 1 << 17}}
+PLAN_HALF_WIDTHS = 9.0  # planned distance of the near control (full mode; half in quick mode)
+MEAN_ETA_FACTOR = 8.0  # the planned Monte Carlo mean is taken at this multiple of the largest mc eta
+MEAN_PILOT = 1024
+MAX_MEAN_PAIRS = 1 << 18
 POLY_FLOOR = 1e-26  # mpmath (30 digits): rounding and ODE tolerance far below this
 MP_DPS = 30
 
@@ -479,7 +487,50 @@ def _monte_carlo_c1(inst: ImplicitRegInstance, data: dict, settings: Settings) -
             checks.append(Check(f"control: Monte Carlo mean over orders = plain gradient flow (m = {qb.m}, "
                                 f"eta = {e_top:.3g})", NEGATIVE_CONTROL, wrong, mean_est[k], res, mnote))
     data["monte_carlo"] = {"etas": etas.tolist(), "m": qb.m, "pairs": P, "rows": rows}
+    if exact_ok:
+        checks += _planned_mean_c1(qb, etas, data, settings)
     return checks
+
+
+def _planned_mean_c1(qb: ml.QuadraticBatches, etas, data: dict, settings: Settings) -> list[Check]:
+    """The order average at eta_p = MEAN_ETA_FACTOR x the largest Monte Carlo eta (capped to a quarter of the
+    small-step limit), against the exact average, with the near control "the residual is its leading term
+    C3 eta^3" (one order lower; the eta^4 term is a few % of the residual there).  Pairs planned: a pilot
+    (MEAN_PILOT pairs, its own seed stream) gives the per-pair sd, and P = (q sd PLAN / gap)^2 in full mode (a
+    quarter in quick mode), q the normal quantile at the level, so that the control sits PLAN_HALF_WIDTHS
+    planned half-widths away in full mode."""
+    eta = float(min(MEAN_ETA_FACTOR * etas[-1], 0.25 * MAX_ETA_CURVATURE / qb.max_curvature))
+    d = qb.d
+    _, C3 = qb.series_coefficients("sgd")
+    u = C3 / np.linalg.norm(C3)
+    flow = qb.flow(eta, "sgd")
+    pred = float(u @ (qb.epoch_mean(eta) - flow))
+    lead = float(u @ C3) * eta**3
+    gap = abs(lead - pred)
+    if not gap > 0:
+        return []
+
+    def pair_means(n, key):
+        raw = simulate_order_pairs(qb, [eta], n, settings.seed, key)
+        return (0.5 * (raw[:, 0, :d] + raw[:, 0, d:]) - flow) @ u
+
+    settings.step(f"Monte Carlo over orders at eta = {eta:.3g}: pilot")
+    sd = float(np.std(pair_means(MEAN_PILOT, (SEED, 0xF1)), ddof=1))
+    q = float(special.ndtri(0.5 + 0.5 * settings.level))
+    planned = (q * sd * PLAN_HALF_WIDTHS / gap) ** 2 / (4.0 if settings.quick else 1.0)
+    P = int(min(MAX_MEAN_PAIRS, max(MEAN_PILOT, np.ceil(planned))))
+    settings.step(f"Monte Carlo over orders at eta = {eta:.3g}: {P} planned pairs")
+    est = replica_interval(pair_means(P, (SEED, 2)), settings.level)
+    note = (f"u.(E[delta_m] - delta~_SGD) at eta = {eta:.3g}: exact order average {pred:.6g}, leading term C3 eta^3 = "
+            f"{lead:.6g}; {P} antithetic pairs, planned (pilot sd {sd:.3g}) so that the leading term sits "
+            f"{PLAN_HALF_WIDTHS:g} half-widths away in full mode")
+    data["planned_mean"] = {"eta": eta, "pairs": P, "exact": pred, "leading": lead, "estimate": est.to_dict()}
+    return [Check(f"Monte Carlo mean over orders = exact order average (m = {qb.m}, eta = {eta:.3g}, planned pairs)",
+                  CLAIM, pred, est, MC_MEAN_RES * abs(pred), note, main=True),
+            Check(f"control: the residual is its leading term C3 eta^3 (one order lower; m = {qb.m}, eta = {eta:.3g})",
+                  NEGATIVE_CONTROL, lead, est, MC_MEAN_RES * abs(pred), note),
+            Check(f"control: Monte Carlo mean over orders = plain gradient flow (m = {qb.m}, eta = {eta:.3g})",
+                  NEGATIVE_CONTROL, float(u @ (qb.flow(eta, "plain") - flow)), est, MC_MEAN_RES * abs(pred), note)]
 
 
 def run_c1(inst: ImplicitRegInstance, settings: Settings) -> ClaimResult:
@@ -536,8 +587,10 @@ def run_c2(inst: ImplicitRegInstance, settings: Settings) -> ClaimResult:
                                     for k in ("gd", "plain", "wrong")}}
     labels = {"gd": "L + (eta/4)|grad L|^2 (Barrett & Dherin)", "plain": "the plain flow of L",
               "wrong": "L + (eta/2)|grad L|^2 (wrong coefficient)"}
-    checks += _slope_checks("GD, one step (quadratic)", labels, fits, {"gd": 3.0, "plain": 2.0, "wrong": 2.0},
-                            "local error of one full-batch step; matrix-exponential flows")
+    one_step = _slope_checks("GD, one step (quadratic)", labels, fits, {"gd": 3.0, "plain": 2.0, "wrong": 2.0},
+                             "local error of one full-batch step; matrix-exponential flows")
+    one_step[0].main = True  # the headline: GD's one-step error from the modified flow is O(eta^3)
+    checks += one_step
     # fixed time T
     T = inst.T
     Ns = np.array(inst.gd_steps)

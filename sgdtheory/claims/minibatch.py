@@ -5,18 +5,29 @@ and Cov g_B = Sigma/B with replacement, Sigma/B (n-B)/(n-1) without (Sigma: the 
 gradient covariance at w).  Checked three ways: SymPy derives the finite-population factor,
 exact enumeration of every batch (small n), and Monte Carlo with independent replicas at several
 B for both schemes.  Negative control: the with-replacement formula applied to sampling without
-replacement at B near n.
+replacement at B near n (a straw man, ~40 half-widths away) and, as the plausible wrong answers, the
+neighbouring constants: without replacement c_B = (n-B)/(Bn) (n in place of n - 1), with replacement
+Sigma_s/B with the unbiased sample covariance Sigma_s = n Sigma/(n-1).  Both differ from the claim by a
+relative 1/n (1/(n-1)); the number of draws of every checked trace is planned from the *exact* per-draw
+variance of |g_B - grad L|^2 (closed form with replacement, enumeration without; a pilot run on a separate
+seed stream when the batches are too many) so that this control sits PLAN_HALF_WIDTHS = 9 planned
+half-widths from the claim in full mode (4.5 in quick mode, a quarter of the draws).
 
 A2 -- seed 003 (McAllester), the slide with loss(beta, y) = (beta - y)^2/2: at the optimum
 beta* = E y the batch gradient g_B = beta* - mean_B y is not zero (its variance is Var(y)/B with
-replacement).  Negative controls: "g_B = 0 at the optimum" and the variance without the 1/B.
+replacement).  Negative controls: "g_B = 0 at the optimum" and the variance without the 1/B (straw men), and the
+plausible wrong constant Var_s(y)/B with the unbiased sample variance Var_s(y) = n Var(y)/(n-1), at 9
+planned half-widths in full mode (4.5 quick) by the same power calculation as A1.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import math
+
 import numpy as np
+from scipy import special
 
 from ..config import finite_sum_problem
 from ..errors import ConfigError, SgdTheoryError
@@ -28,6 +39,50 @@ from ..theory.minibatch import MAX_ENUMERATION, batch_factor, derive_batch_facto
 from .base import CLAIM, NEGATIVE_CONTROL, Check, Claim, ClaimResult, Settings, register
 
 SCHEMES = ("with_replacement", "without_replacement")
+#: the near control's planned distance from the claim, in planned half-widths, in full mode (quick mode
+#: takes a quarter of the draws: half the distance)
+PLAN_HALF_WIDTHS = 9.0
+MIN_DRAWS = 16
+PILOT = (64, 256)  # paths x draws of the pilot run (separate seed stream) when batches cannot be enumerated
+
+
+def draw_variance(G: np.ndarray, batch: int, scheme: str, pilot=None) -> float:
+    """Exact variance of X = |g_B - gbar|^2 for one uniform minibatch (the per-draw variance of the trace
+    estimator).  With replacement, x_j = g_(i_j) - gbar i.i.d. with mean 0 and covariance Sigma:
+    E X^2 = [B mu4 + B(B-1)((tr Sigma)^2 + 2 tr Sigma^2)]/B^4, mu4 = mean_i |x_i|^4, E X = tr Sigma/B.
+    Without replacement by listing every B-subset; when there are more than MAX_ENUMERATION of them,
+    ``pilot()`` (a small run on its own seed stream) returns per-path means over its draws and the
+    variance is estimated from them."""
+    G = np.asarray(G, dtype=np.float64)
+    n = G.shape[0]
+    x = G - G.mean(axis=0)
+    S = x.T @ x / n
+    tr = float(np.trace(S))
+    if scheme == "with_replacement":
+        mu4 = float(np.mean(np.sum(x**2, axis=1) ** 2))
+        B = batch
+        ex2 = (B * mu4 + B * (B - 1) * (tr**2 + 2.0 * float(np.trace(S @ S)))) / B**4
+        return max(ex2 - (tr / B) ** 2, 0.0)
+    if math.comb(n, batch) <= MAX_ENUMERATION:
+        import itertools
+
+        vals = np.array([float(np.sum(x[list(b)].mean(axis=0) ** 2)) for b in itertools.combinations(range(n), batch)])
+        return float(vals.var())
+    if pilot is None:
+        raise SgdTheoryError(f"batch_size = {batch}: too many batches to enumerate and no pilot run given")
+    per_path, draws = pilot()
+    return float(np.var(per_path, ddof=1) * draws)
+
+
+def planned_draws(sd_draw: float, gap: float, settings: Settings, paths: int, default: int) -> int:
+    """Draws per path so that a control ``gap`` away from the claim sits PLAN_HALF_WIDTHS planned
+    half-widths away in full mode (half that in quick mode, a quarter of the draws): half-width
+    q sd/sqrt(paths draws), q the normal quantile at ``settings.level``.  ``default`` when gap = 0."""
+    if not gap > 0 or not sd_draw > 0:
+        return default
+    q = float(special.ndtri(0.5 + 0.5 * settings.level))
+    total = (q * sd_draw * PLAN_HALF_WIDTHS / gap) ** 2 / (4.0 if settings.quick else 1.0)
+    return max(MIN_DRAWS, int(math.ceil(total / paths)))
 
 
 @dataclass(frozen=True, eq=False)
@@ -132,24 +187,48 @@ def run_a1(inst: GradientInstance, settings: Settings) -> ClaimResult:
     checks = [Check("SymPy: c_B without replacement = (n-B)/(B(n-1))", CLAIM, 0.0,
                     exact(float(gap), "SymPy from inclusion probabilities"), 1e-12)]
     paths, draws = _draws(settings)
-    data = {"B": list(inst.batch_sizes), "tr_sigma": tr_sigma, "n": n}
+    data = {"B": list(inst.batch_sizes), "tr_sigma": tr_sigma, "n": n, "plan": []}
+    checked = (inst.batch_sizes[len(inst.batch_sizes) // 2], inst.batch_sizes[-1])
+    main_B = checked[1] if batch_factor(n, checked[1], "without_replacement") > 0 else checked[0]
     for si, scheme in enumerate(SCHEMES):
         data[scheme] = {"mc": [], "mc_halfwidth": [], "theory": []}
         for bi, B in enumerate(inst.batch_sizes):
             cB = batch_factor(n, B, scheme)
+            if scheme == "without_replacement":
+                near, near_name = (n - B) / (B * n) * tr_sigma, f"tr Cov g_B = (n-B)/(Bn) tr Sigma (n for n-1; B={B})"
+            else:
+                near, near_name = (n / (n - 1) * tr_sigma / B if n > 1 else 0.0,
+                                   f"tr Cov g_B = tr Sigma_s / B, Sigma_s = n Sigma/(n-1) the sample covariance (B={B})")
+            gap = abs(near - cB * tr_sigma)
+            n_draws = draws
+            if B in checked:
+                def pilot(B=B, si=si, bi=bi, scheme=scheme):
+                    r = sample_gradients(inst.problem, inst.w, Sampler(B, scheme), n_draws=PILOT[1], n_paths=PILOT[0],
+                                         seed=settings.seed, seed_key=(0xA1, 0xF1, si, bi))
+                    return np.trace(r.second, axis1=1, axis2=2) / r.n_draws, r.n_draws
+                sd = math.sqrt(draw_variance(G, B, scheme, pilot))
+                n_draws = planned_draws(sd, gap, settings, paths, draws)
+                data["plan"].append({"scheme": scheme, "B": B, "sd_draw": sd, "gap": gap, "draws": n_draws,
+                                     "paths": paths})
             settings.step(f"{scheme} B={B}")
-            res = sample_gradients(inst.problem, inst.w, Sampler(B, scheme), n_draws=draws, n_paths=paths,
+            res = sample_gradients(inst.problem, inst.w, Sampler(B, scheme), n_draws=n_draws, n_paths=paths,
                                    seed=settings.seed, seed_key=(0xA1, si, bi))
             tr = res.trace(lv)
             data[scheme]["mc"].append(tr.value)
             data[scheme]["mc_halfwidth"].append(tr.half_width)
             data[scheme]["theory"].append(cB * tr_sigma)
-            if B in (inst.batch_sizes[len(inst.batch_sizes) // 2], inst.batch_sizes[-1]):
+            if B in checked:
                 for k in range(inst.problem.d):
                     checks.append(Check(f"E g_B[{k}] = grad L[{k}] ({scheme}, B={B})", CLAIM, gbar[k], res.mean(k, lv),
                                         0.05 * float(np.linalg.norm(gbar)) + 1e-12, "Monte Carlo"))
                 checks.append(Check(f"tr Cov g_B = c_B tr Sigma ({scheme}, B={B})", CLAIM, cB * tr_sigma, tr,
-                                    0.05 * cB * tr_sigma if cB > 0 else 1e-12, f"c_B = {cB:.4g}"))
+                                    0.05 * cB * tr_sigma if cB > 0 else 1e-12,
+                                    f"c_B = {cB:.4g}; {paths} x {n_draws} draws, planned so that the neighbouring "
+                                    f"constant sits {PLAN_HALF_WIDTHS:g} half-widths away in full mode",
+                                    main=(scheme == "without_replacement" and B == main_B)))
+                if gap > 0:
+                    checks.append(Check(near_name, NEGATIVE_CONTROL, near, tr, 0.05 * cB * tr_sigma,
+                                        "the plausible wrong constant: relative gap 1/n"))
                 if scheme == "without_replacement" and B == inst.batch_sizes[-1] and B > 1:
                     checks.append(Check(f"tr Cov g_B = tr Sigma / B (with-replacement formula, B={B} of n={n})",
                                         NEGATIVE_CONTROL, tr_sigma / B, tr, 0.05 * cB * tr_sigma, ""))
@@ -177,25 +256,35 @@ def run_a2(inst: GradientInstance, settings: Settings) -> ClaimResult:
     G = inst.gradients
     var_y = float(inst.sigma[0, 0])
     paths, draws = _draws(settings)
+    n = inst.problem.n
     checks, data = [], {"B": list(inst.batch_sizes), "var_y": var_y, "mc": [], "mc_halfwidth": []}
     for bi, B in enumerate(inst.batch_sizes):
+        last = bi == len(inst.batch_sizes) - 1
+        near = n / (n - 1) * var_y / B if n > 1 else var_y / B
+        n_draws = draws
+        if last:
+            sd = math.sqrt(draw_variance(G, B, "with_replacement"))
+            n_draws = planned_draws(sd, near - var_y / B, settings, paths, draws)
+            data["plan"] = {"B": B, "sd_draw": sd, "gap": near - var_y / B, "draws": n_draws, "paths": paths}
         settings.step(f"B={B}")
-        res = sample_gradients(inst.problem, inst.w, Sampler(B), n_draws=draws, n_paths=paths,
+        res = sample_gradients(inst.problem, inst.w, Sampler(B), n_draws=n_draws, n_paths=paths,
                                seed=settings.seed, seed_key=(0xA2, bi), center=np.zeros(1))
         var = res.second_moment(0, 0, lv)
         data["mc"].append(var.value)
         data["mc_halfwidth"].append(var.half_width)
-        if bi == len(inst.batch_sizes) - 1:
+        if last:
             checks += [
                 Check(f"Var g_B = Var(y)/B at beta* (B={B})", CLAIM, var_y / B, var, 0.05 * var_y / B,
-                      "second moment of g_B about 0 (E g_B = 0 at beta*)"),
+                      f"second moment of g_B about 0 (E g_B = 0 at beta*); {paths} x {n_draws} draws, planned so "
+                      f"that Var_s(y)/B sits {PLAN_HALF_WIDTHS:g} half-widths away in full mode", main=True),
+                Check(f"Var g_B = Var_s(y)/B, Var_s = n Var(y)/(n-1) the sample variance (B={B})", NEGATIVE_CONTROL,
+                      near, var, 0.05 * var_y / B, "the plausible wrong constant: relative gap 1/(n-1)"),
                 Check(f"g_B = 0 at the optimum (B={B})", NEGATIVE_CONTROL, 0.0, var, 0.05 * var_y / B, ""),
                 Check(f"Var g_B = Var(y), no 1/B (B={B})", NEGATIVE_CONTROL, var_y, var, 0.05 * var_y / B, ""),
                 Check(f"fraction of draws with g_B = 0 exactly (B={B})", CLAIM, 0.0,
-                      exact(res.zero_fraction(), f"Monte Carlo count over {paths * draws} draws"), 1e-12,
+                      exact(res.zero_fraction(), f"Monte Carlo count over {paths * n_draws} draws"), 1e-12,
                       "prediction: no batch mean equals mean y exactly for these y (enumeration below)"),
             ]
-    n = inst.problem.n
     B = max(b for b in inst.batch_sizes if n**b <= MAX_ENUMERATION) if n**inst.batch_sizes[0] <= MAX_ENUMERATION \
         else None
     if B is None:

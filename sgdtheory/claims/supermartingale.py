@@ -8,7 +8,11 @@ Setting: the quadratic basin (B4's instance by default) with i.i.d. minibatches.
    predicted boundary radius r*(u) (0, 0.5, 0.8, 1.25, 2, 4 times), the exact E[L(w - eta g_B)] - L(w)
    (equation (1)) against one-step Monte Carlo with the Numba minibatch-gradient kernel (draws of
    -eta grad L.g_B + eta^2/2 g_B.Hbar g_B, whose mean is exactly the change since L is quadratic).
-   Resolution: 5% of the sum of the magnitudes of the terms of (1).
+   Resolution: 5% of the sum of the magnitudes of the terms of (1).  Near control at every point off w*:
+   the constant-noise model, (1) with Sigma(w) frozen at Sigma(w*) (the plausible wrong answer); each
+   point's draws are planned (per-draw sd from a pilot on its own seed stream, the level's normal
+   quantile) so that it sits PLAN_HALF_WIDTHS = 9 planned half-widths away in full mode (4.5 in quick
+   mode, a quarter of the draws), never more draws than the default budget.
 2. The region where descent in expectation fails: inside r*(u) the change is positive (checked at
    0 and 0.8 r*), beyond it negative (1.25 r*); the map of (1) over the plane is the figure.
    Negative control (CLAIMS.md): "descent in expectation everywhere for constant eta", i.e.
@@ -27,6 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import special
 
 from ..errors import ConfigError, SgdTheoryError
 from ..gradient_noise import sample_gradients
@@ -35,7 +40,7 @@ from ..simulate import DivergedError, simulate
 from ..stats import exact, proportion_interval, replica_interval
 from ..theory.sgd_moments import SGDMoments
 from ..theory.supermartingale import (SiegmundConstants, boundary_radius, expected_loss_change,
-                                      loss_change_scale)
+                                      gradient_covariance, loss_change_scale)
 from .base import CLAIM, NEGATIVE_CONTROL, Check, Claim, ClaimResult, Settings, register
 from .basin_sweep import BasinInstance
 from .basin_sweep import default_instance as default_basin
@@ -46,6 +51,9 @@ MAP_ETA_FRACTION = 0.2  # constant eta of parts 1-2, as a fraction of eta_c
 RM_SCHEDULE = (1.0, 10.0, 0.75)  # (c, t0, p) of part 3 (t0 is raised if eta_0 would exceed 1/lambda_max)
 EPS_FRACTION = 0.25  # eps = EPS_FRACTION x stationary E[V] at constant eta_0
 CONVERGED_FRACTION = 0.99
+PLAN_HALF_WIDTHS = 9.0  # the constant-noise control's planned distance (full mode; half that in quick mode)
+PILOT = (64, 256)  # paths x draws of each point's pilot run (its own seed stream)
+MIN_DRAWS = 16
 
 
 @dataclass(frozen=True, eq=False)
@@ -115,22 +123,44 @@ def run_a3(inst: SupermartingaleInstance, settings: Settings) -> ClaimResult:
     data: dict = {"eta": eta, "points": []}
 
     # 1-2: exact one-step change against Monte Carlo, and its sign inside/outside the boundary
+    q = float(special.ndtri(0.5 + 0.5 * lv))
+    sigma0 = gradient_covariance(p, np.zeros(p.d))
     for j, (f, u, rstar) in enumerate(_points(inst, eta)):
         if not np.isfinite(rstar):
             raise SgdTheoryError("the instance has no bounded region of ascent along a checked ray")
         delta = f * rstar * u
         w = p.minimizer + delta
-        settings.step(f"point {j} (r = {f:g} r*)")
-        res = sample_gradients(p, w, inst.basin.sampler, n_draws=draws, n_paths=paths, seed=settings.seed,
-                               seed_key=(0xA3, 0, j), center=np.zeros(p.d))
         grad = Hbar @ delta
+        pred = expected_loss_change(p, inst.c_B, delta, eta)
+        frozen = float(-eta * grad @ grad + 0.5 * eta**2 * (grad @ Hbar @ grad + inst.c_B * np.sum(Hbar * sigma0)))
+        gap = abs(frozen - pred)
+        n_draws, plan = draws, ""
+        if gap > 1e-12 * max(abs(pred), 1e-300):
+            # plan: the per-draw sd of the change from a pilot on its own seed stream; draws so that the
+            # constant-noise prediction sits PLAN_HALF_WIDTHS half-widths away in full mode (1024 paths)
+            settings.step(f"point {j}: pilot")
+            pil = sample_gradients(p, w, inst.basin.sampler, n_draws=PILOT[1], n_paths=PILOT[0], seed=settings.seed,
+                                   seed_key=(0xA3, 0xF1, j), center=np.zeros(p.d))
+            xp = -eta * (pil.first / pil.n_draws) @ grad + 0.5 * eta**2 * np.einsum("pkl,kl->p", pil.second / pil.n_draws, Hbar)
+            sd = float(np.std(xp, ddof=1) * np.sqrt(PILOT[1]))
+            full_total = (q * sd * PLAN_HALF_WIDTHS / gap) ** 2
+            n_draws = int(min(draws, max(MIN_DRAWS, np.ceil(full_total / (4.0 if quick else 1.0) / paths))))
+            plan = (f"; {paths} x {n_draws} draws, planned (pilot sd {sd:.3g} per draw) so that the constant-noise "
+                    f"prediction sits {PLAN_HALF_WIDTHS:g} half-widths away in full mode")
+        settings.step(f"point {j} (r = {f:g} r*)")
+        res = sample_gradients(p, w, inst.basin.sampler, n_draws=n_draws, n_paths=paths, seed=settings.seed,
+                               seed_key=(0xA3, 0, j), center=np.zeros(p.d))
         first, second = res.first / res.n_draws, res.second / res.n_draws
         change = -eta * first @ grad + 0.5 * eta**2 * np.einsum("pkl,kl->p", second, Hbar)
         est = replica_interval(change, lv)
-        pred = expected_loss_change(p, inst.c_B, delta, eta)
         scale = loss_change_scale(p, inst.c_B, delta, eta)
         checks.append(Check(f"E[dL | w] exact at r = {f:g} r* (point {j})", CLAIM, pred, est, 0.05 * scale,
-                            "-eta|grad L|^2 + eta^2/2 (grad L.Hbar grad L + c_B tr(Hbar Sigma(w)))"))
+                            "-eta|grad L|^2 + eta^2/2 (grad L.Hbar grad L + c_B tr(Hbar Sigma(w)))" + plan,
+                            main=(f == 0.5)))
+        if plan:
+            checks.append(Check(f"E[dL | w] with the noise frozen at Sigma(w*) at r = {f:g} r* (point {j})",
+                                NEGATIVE_CONTROL, frozen, est, 0.05 * scale,
+                                "the plausible wrong answer: the constant-noise model (Sigma independent of w)"))
         if f < 1.0 and f != 0.5:
             checks.append(Check(f"descent fails inside the boundary: E[dL | w] > 0 at r = {f:g} r*", CLAIM, 0.0,
                                 replica_interval(-change, lv), 0.0, "written as -E[dL] <= 0", bound=True))

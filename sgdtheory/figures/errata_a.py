@@ -8,7 +8,8 @@ from . import ci_label, new_figure
 
 
 def figure_e6(result, outdir) -> list[str]:
-    """One-step expected change of the loss at two points: exact vs Monte Carlo (CI at the run's level), and 0."""
+    """One-step expected change of the loss inside (0.5 r*) and outside (2 r*) the boundary on each ray: exact vs
+    Monte Carlo (CI at the run's level), and 0."""
     pts = result.data["points"]
     with new_figure(outdir, "fig_e6_supermartingale", figsize=(4.4, 3.0)) as (fig, ax, paths):
         x = np.arange(len(pts))
@@ -17,11 +18,12 @@ def figure_e6(result, outdir) -> list[str]:
                                                         [e["high"] - e["value"] for e in est]],
                     fmt="o", color="C0", mfc="white", label=f"Monte Carlo ({ci_label(result)})")
         ax.plot(x, [p["prediction"] for p in pts], "x", color="C1", markersize=8, label="exact")
-        ax.axhline(0.0, color="C3", label="0: printed claim is 'at least 0'")
-        ax.set_xticks(x, [f"point {i}" for i in x])
+        ax.axhline(0.0, color="C3", label="0: printed 'at least 0' (true inside r* only)")
+        ax.set_xticks(x, [f"ray {q['ray']}, {q['factor']:g} r*" if "factor" in q else f"point {i}"
+                          for i, q in enumerate(pts)], fontsize=7)
         ax.set_xlim(-0.6, len(pts) - 0.4)
         ax.set_ylabel(r"$E[L(w_{t+1}) - L(w_t) \mid w_t]$")
-        ax.set_title(r"E6: SGD's loss is non-increasing on average ($\eta$ = %.3g)" % result.data["eta"])
+        ax.set_title(r"E6: non-decreasing inside $r^*$, non-increasing outside ($\eta$ = %.3g)" % result.data["eta"])
         ax.legend()
     return paths
 
