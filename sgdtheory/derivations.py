@@ -213,6 +213,15 @@ class Derivation:
         controls: the researcher's own wrong predictions, name -> expression/callable (negative controls).
         automatic_controls: False to pose only the researcher's controls.
         latex: the statement in LaTeX (optional, for the paper).
+        as_printed: for an erratum, the document's formula(s) as printed, name -> expression/callable
+            (role "as printed": expected rejected, posed like controls).
+        instance: ``() -> object`` building the default instance (a problem, data, ...): every point's
+            params then carry it as ``params["instance"]``, and ``grid`` may be ``instance -> dict``.
+        from_config: ``cfg -> object``, the instance from a user's config file (``--config``).
+        extra_checks: ``(instance, settings) -> list[Check]``, exact or symbolic checks added to the
+            Monte Carlo ones (e.g. an enumeration), judged by the same framework.
+        figure: ``(result, outdir) -> list[str]`` replacing the default figure.
+        kind: the record's kind (default "equality", or "rate" with ``order``).
     """
 
     id: str
@@ -228,6 +237,12 @@ class Derivation:
     controls: dict = field(default_factory=dict)
     automatic_controls: bool = True
     latex: str = ""
+    as_printed: dict = field(default_factory=dict)
+    instance: Callable | None = None
+    from_config: Callable | None = None
+    extra_checks: Callable | None = None
+    figure: Callable | None = None
+    kind: str = ""
 
     def __post_init__(self):
         import re
@@ -242,18 +257,33 @@ class Derivation:
         if self.order is not None and (isinstance(self.order, bool) or not isinstance(self.order, int)
                                        or self.order < 1):
             raise SgdTheoryError(f"order = {self.order!r}: valid: None (exact) or an integer >= 1")
-        points = expand_grid(self.grid)
-        names = set(self.grid)
+        if self.instance is not None and not callable(self.instance):
+            raise SgdTheoryError("instance: expected a function () -> instance")
+        grid = self.grid_for(self.instance() if self.instance is not None and callable(self.grid) else None)
+        points = expand_grid(grid)
+        names = set(grid)
         _as_function(self.prediction, names)
-        for k, v in self.controls.items():
+        for k, v in {**self.controls, **self.as_printed}.items():
             _as_function(v, names)
         if self.order is not None and len({p.get(self.small) for p in points}) < 3:
             raise SgdTheoryError(f"grid.{self.small}: order={self.order} extrapolates {self.small} -> 0 and needs "
                                  f">= 3 distinct values")
 
     # ------------------------------------------------------------------ theory (no data)
-    def points(self) -> list[dict]:
-        return expand_grid(self.grid)
+    def grid_for(self, obj) -> dict:
+        """The grid of parameters (``grid`` itself, or ``grid(instance)``)."""
+        if callable(self.grid):
+            if obj is None:
+                raise SgdTheoryError("grid: a function of the instance needs instance=...")
+            return self.grid(obj)
+        return self.grid
+
+    def points(self, grid: dict | None = None, obj=None) -> list[dict]:
+        pts = expand_grid(self.grid_for(obj) if grid is None else grid)
+        if obj is not None:
+            for p in pts:
+                p["instance"] = obj
+        return pts
 
     def continuous_limit(self):
         """The leading term of the prediction's series in the small parameter (None if not SymPy, not
@@ -271,21 +301,28 @@ class Derivation:
             return None
         return lead
 
-    def control_functions(self) -> dict:
-        """Every negative control as name -> (function, description), fixed from theory."""
-        names = set(self.grid)
+    def control_functions(self, names=None) -> dict:
+        """Every negative control (and as-printed formula) as name -> (function, description, role), fixed from
+        theory."""
+        from .claims.base import AS_PRINTED, NEGATIVE_CONTROL
+
+        names = set(self.grid) if names is None else set(names)
         out = {}
         if self.automatic_controls and self.order is None:
             f = _as_function(self.prediction, names)
             r = self.resolution
             out[f"coefficient off by {100 * r:g}%"] = (lambda p, f=f, r=r: (1 + r) * f(p),
-                                                     f"the prediction x (1 + {r:g}): the resolution asked for")
+                                                     f"the prediction x (1 + {r:g}): the resolution asked for",
+                                                     NEGATIVE_CONTROL)
             lead = self.continuous_limit()
             if lead is not None:
                 out[f"continuous-time limit ({self.small} -> 0 leading term)"] = (
-                    _as_function(lead, names), f"the leading term {lead} of the series in {self.small}")
+                    _as_function(lead, names), f"the leading term {lead} of the series in {self.small}",
+                    NEGATIVE_CONTROL)
         for k, v in self.controls.items():
-            out[str(k)] = (_as_function(v, names), "the researcher's control")
+            out[str(k)] = (_as_function(v, names), "the researcher's control", NEGATIVE_CONTROL)
+        for k, v in self.as_printed.items():
+            out[f"as printed: {k}"] = (_as_function(v, names), "the document's formula as printed", AS_PRINTED)
         return out
 
     # ------------------------------------------------------------------ the claim object
@@ -293,32 +330,46 @@ class Derivation:
         from .claims.base import Claim
 
         statement = self.statement or self.title
-        return Claim(id=self.id, title=self.title, source=self.source, statement=statement,
-                     kind="rate" if self.order else "equality", run=lambda inst, settings: run(self, inst, settings),
-                     derive=lambda inst, latex=False: derive(self, inst, latex), figure=_figure(self),
-                     default_instance=lambda: dict(self.grid), instance_from_config=_config_reader(self))
+        kind = self.kind or ("rate" if self.order else "equality")
+        return Claim(id=self.id, title=self.title, source=self.source, statement=statement, kind=kind,
+                     run=lambda inst, settings: run(self, inst, settings),
+                     derive=lambda inst, latex=False: derive(self, inst, latex),
+                     figure=self.figure if self.figure is not None else _figure(self),
+                     default_instance=lambda: DerivationInstance(self, None if self.instance is None else self.instance()),
+                     instance_from_config=_config_reader(self))
+
+
+class DerivationInstance:
+    """What a derivation runs on: the instance object (or None) and the grid of parameters."""
+
+    def __init__(self, d: Derivation, obj, grid: dict | None = None):
+        self.obj = obj
+        self.grid = d.grid_for(obj) if grid is None else grid
+        expand_grid(self.grid)
 
 
 def _config_reader(d: Derivation):
-    def read(cfg: dict) -> dict:
+    def read(cfg: dict):
         from .errors import ConfigError
 
+        if d.from_config is not None:
+            return DerivationInstance(d, d.from_config(cfg))
         unknown = set(cfg) - {"experiment"}
         if unknown:
             raise ConfigError(f"config: claim {d.id} takes only an [experiment] table of grid values; "
                               f"got {', '.join(sorted(unknown))}")
-        grid = dict(d.grid)
+        obj = None if d.instance is None else d.instance()
+        grid = dict(d.grid_for(obj))
         for k, v in (cfg.get("experiment") or {}).items():
             if k not in grid:
                 raise ConfigError(f"experiment.{k}: not a parameter of {d.id}'s grid ({', '.join(grid)})")
             grid[k] = v
-        expand_grid(grid)
-        return grid
+        return DerivationInstance(d, obj, grid)
     read.__qualname__ = f"config_reader_{d.id}"
     return read
 
 
-def derive(d: Derivation, grid: dict, latex: bool = False) -> str:
+def derive(d: Derivation, inst, latex: bool = False) -> str:
     """The prediction and the automatic controls, as SymPy prints them."""
     import sympy as sp
 
@@ -327,14 +378,15 @@ def derive(d: Derivation, grid: dict, latex: bool = False) -> str:
         lines.append("prediction: a Python callable (no symbolic form)")
     else:
         expr = sp.sympify(d.prediction)
-        lines.append(f"prediction: {sp.latex(expr) if latex else sp.pretty(expr, use_unicode=True)}")
+        lines.append(f"prediction: {sp.latex(expr)}" if latex else "prediction:\n" + sp.pretty(expr, use_unicode=True))
         lead = d.continuous_limit()
         if lead is not None:
             lines.append(f"continuous-time limit ({d.small} -> 0): {sp.latex(lead) if latex else lead}")
     if d.order:
         lines.append(f"claimed to leading order: relative error O({d.small}^{d.order})")
-    for name, (_, how) in d.control_functions().items():
-        lines.append(f"control: {name}: {how}")
+    names = inst.grid if isinstance(inst, DerivationInstance) else d.grid_for(None)
+    for name, (_, how, role) in d.control_functions(names).items():
+        lines.append(f"{role}: {name}: {how}")
     return "\n".join(lines)
 
 
@@ -363,16 +415,17 @@ def plan_paths(sd: float, target_hw: float, q: float, steps: int, quick: bool) -
     return n, note
 
 
-def run(d: Derivation, grid: dict, settings):
-    """Plan, measure and judge the derivation on ``grid`` (the default grid or a user's)."""
-    from .claims.base import APPROXIMATION, CLAIM, NEGATIVE_CONTROL, Check, ClaimResult
-    from .stats import Estimate
+def run(d: Derivation, inst, settings):
+    """Plan, measure and judge the derivation on ``inst`` (a ``DerivationInstance``, or a grid dict)."""
+    from .claims.base import APPROXIMATION, CLAIM, Check, ClaimResult
 
-    d_grid = Derivation(**{**d.__dict__, "grid": grid}) if grid != d.grid else d
-    points = d_grid.points()
+    if not isinstance(inst, DerivationInstance):  # a plain grid (Python API)
+        inst = DerivationInstance(d, None if d.instance is None else d.instance(), inst)
+    grid = inst.grid
+    points = d.points(grid, inst.obj)
     names = set(grid)
     pred_f = _as_function(d.prediction, names)
-    controls = d_grid.control_functions()
+    controls = d.control_functions(names)
     q = _normal_quantile(settings.level)
     shrink = 3.0 if settings.quick else 4.0
     r = d.resolution
@@ -382,7 +435,7 @@ def run(d: Derivation, grid: dict, settings):
     targets, posed = [], []
     for p in points:
         pred = pred_f(p)
-        ctrl = {name: f(p) for name, (f, _) in controls.items()}
+        ctrl = {name: f(p) for name, (f, _, _) in controls.items()}
         usable = {k: v for k, v in ctrl.items() if abs(v - pred) >= 0.999 * r * abs(pred) and abs(v - pred) > 0}
         for k in set(ctrl) - set(usable):
             notes.append(f"{p}: control {k!r} is {abs(ctrl[k] - pred):.3g} from the prediction, nearer than the "
@@ -409,17 +462,17 @@ def run(d: Derivation, grid: dict, settings):
         est = replica_interval(x, settings.level)
         ests.append(est)
         pred, usable = posed[k]
-        label = ", ".join(f"{a}={b:g}" for a, b in p.items())
+        label = ", ".join(f"{a}={b:g}" for a, b in p.items() if a != "instance")
         if d.order is None:
             checks.append(Check(f"prediction at {label}", CLAIM, pred, est, r * abs(pred) / 2 if pred else r / 2,
                                 note=note, main=(k == 0)))
             for cname, v in usable.items():
-                checks.append(Check(f"control: {cname} at {label}", NEGATIVE_CONTROL, v, est, math.inf,
+                checks.append(Check(f"control: {cname} at {label}", controls[cname][2], v, est, math.inf,
                                     note=controls[cname][1]))
         else:
             checks.append(Check(f"leading-order prediction at {label}", APPROXIMATION, pred, est, r * abs(pred),
                                 note=note, expect=None))
-        rows.append({"params": p, "prediction": pred, "estimate": est.to_dict(), "paths": n, "plan": note,
+        rows.append({"params": {a: b for a, b in p.items() if a != "instance"}, "prediction": pred, "estimate": est.to_dict(), "paths": n, "plan": note,
                      "controls": {c: v for c, v in posed[k][1].items()}})
 
     smalls = [p.get(d.small) for p in points]
@@ -428,6 +481,8 @@ def run(d: Derivation, grid: dict, settings):
     elif len(set(smalls)) >= 3 and all(e.value > 0 for e in ests) and all(pp > 0 for pp, _ in posed) \
             and all(s is not None and s > 0 for s in smalls):
         checks += _rate_checks(d, points, ests, [pp for pp, _ in posed], settings)
+    if d.extra_checks is not None:
+        checks = list(d.extra_checks(inst.obj, settings)) + checks
     return ClaimResult(d.id, checks, {"grid": grid, "small": d.small, "order": d.order, "resolution": r,
                                       "level": settings.level, "quick": settings.quick},
                        data={"rows": rows, "notes": notes, "small": d.small})
@@ -457,16 +512,20 @@ def _extrapolation_checks(d: Derivation, points, ests, pred_f, settings):
     if d.automatic_controls:
         out += [Check(f"control: leading coefficient off by {sign}{100 * r:g}%", NEGATIVE_CONTROL, 1.0 + sg * r, a,
                       math.inf) for sign, sg in (("+", 1.0), ("-", -1.0))]
-    names = set(d.grid)
-    for cname, expr in d.controls.items():
-        # the researcher's control, judged the same way: its own eta -> 0 limit of measured / control is 1?
+    from .claims.base import AS_PRINTED
+
+    names = {k for k in points[0] if k != "instance"}
+    wrong = [(k, v, NEGATIVE_CONTROL) for k, v in d.controls.items()] + [(f"as printed: {k}", v, AS_PRINTED)
+                                                                        for k, v in d.as_printed.items()]
+    for cname, expr, role in wrong:
+        # the researcher's control (or the printed form), judged the same way: eta -> 0 limit of measured / it = 1?
         cf = _as_function(expr, names)
         cvals = np.array([cf(p) for p in points])
         ca = weighted_least_squares(X, np.array([e.value for e in ests]) / cvals,
                                     np.array([e.standard_error for e in ests]) / np.abs(cvals), settings.level,
                                     dof_each=min(e.n for e in ests) - 1)[0][0]
-        out.append(Check(f"control: {cname}: {d.small} -> 0 limit of measured / control = 1", NEGATIVE_CONTROL, 1.0,
-                         ca, math.inf, note="the researcher's control, extrapolated like the claim"))
+        out.append(Check(f"control: {cname}: {d.small} -> 0 limit of measured / control = 1", role, 1.0,
+                         ca, math.inf, note="extrapolated like the claim"))
     return out
 
 
@@ -479,7 +538,7 @@ def _rate_checks(d: Derivation, points, ests, preds, settings):
     from .claims.base import CLAIM, NEGATIVE_CONTROL, Check
     from .stats import loglog_slope
 
-    others = {tuple((k, v) for k, v in p.items() if k != d.small) for p in points}
+    others = {tuple((k, v) for k, v in p.items() if k not in (d.small, "instance")) for p in points}
     if len(others) != 1:
         return []
     s = np.array([p[d.small] for p in points], dtype=np.float64)
@@ -608,4 +667,4 @@ def entry_point_claims() -> list:
     return out
 
 
-__all__ = ["Derivation", "Measure", "STATIONARY", "expand_grid", "load_path", "entry_point_claims", "claims_in"]
+__all__ = ["Derivation", "DerivationInstance", "Measure", "STATIONARY", "expand_grid", "load_path", "entry_point_claims", "claims_in"]
