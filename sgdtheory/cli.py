@@ -20,10 +20,25 @@ from .stats import DEFAULT_LEVEL
 def cmd_list(args) -> int:
     from .claims import REGISTRY
 
+    from .derivations import entry_point_claims
+
     print(f"{'ID':4s}  {'kind':8s}  claim  [source]")
     for key in sorted(REGISTRY):
         c = REGISTRY[key]
         print(f"{c.id:4s}  {c.kind:8s}  {c.title}  [{c.source}]")
+    plugins = entry_point_claims()
+    if plugins:
+        print("\nfrom installed packages (entry-point group sgdtheory.claims):")
+        for c in plugins:
+            print(f"{c.id:4s}  {c.kind:8s}  {c.title}  [{c.source}]")
+    return 0
+
+
+def cmd_new(args) -> int:
+    from .templates import write_template
+
+    path = write_template(args.name, force=args.force)
+    print(f"wrote {path}; run it with: sgdtheory verify {path} --quick")
     return 0
 
 
@@ -35,6 +50,7 @@ def cmd_verify(args) -> int:
     from tqdm import tqdm
 
     from .claims import Settings
+    from .claims.base import UNDECIDED
     from .runner import instances, run_claim, select
     from .stats import familywise_bound
 
@@ -61,7 +77,7 @@ def cmd_verify(args) -> int:
         for ch in rec["checks"]:
             e = ch["estimate"]
             interval = f"{_fmt(e['value'])} [{_fmt(e['low'])}, {_fmt(e['high'])}]" if e["level"] < 1 else f"{_fmt(e['value'])} (exact)"
-            mark = "" if ch["verdict"] == ch["expected"] else "  <-- UNEXPECTED"
+            mark = "" if ch["verdict"] == ch["expected"] or ch["expected"] == UNDECIDED else "  <-- UNEXPECTED"
             print(f"{rec['claim']:5s} {ch['name'][:58]:58s} {_fmt(ch['prediction']):>11s}  {interval:34s} "
                   f"{ch['verdict']} ({ch['expected']}){mark}")
     bound = familywise_bound(all_levels)
@@ -167,8 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("list", help="list the implemented claims")
     s.set_defaults(func=cmd_list)
+    s = sub.add_parser("new", help="write NAME.py, a commented template of your own derivation")
+    s.add_argument("name", help="the new file's name (NAME or NAME.py)")
+    s.add_argument("--force", action="store_true", help="overwrite an existing file")
+    s.set_defaults(func=cmd_new)
     s = sub.add_parser("verify", help="run claims and report verdicts")
-    s.add_argument("ids", nargs="*", help="claim IDs (default: all)")
+    s.add_argument("ids", nargs="*", help="claim IDs, or .py files / folders of your own derivations (default: all)")
     s.add_argument("--quick", action="store_true", help="quick mode (fewer paths; used in CI)")
     s.add_argument("--config", type=Path, help="a TOML or JSON file with a user instance")
     s.add_argument("--seed", type=int, default=20261123, help="master seed (default 20261123)")

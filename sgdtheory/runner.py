@@ -12,8 +12,34 @@ from .simulate import DivergedError
 
 
 def select(ids) -> list:
-    """The claims with these IDs (all, sorted, when ``ids`` is empty)."""
-    return [REGISTRY[k] for k in sorted(REGISTRY)] if not ids else [get(i) for i in ids]
+    """The claims named by ``ids`` (all catalogue claims, sorted, when ``ids`` is empty).
+
+    An entry is a catalogue ID, the ID of a claim an installed package declares in the entry-point group
+    ``sgdtheory.claims``, or the path of a ``.py`` file (or a folder of them) defining ``Derivation``s."""
+    if not ids:
+        return [REGISTRY[k] for k in sorted(REGISTRY)]
+    from .derivations import entry_point_claims, load_path
+
+    out, plugins = [], None
+    for i in ids:
+        s = str(i)
+        if s.endswith(".py") or Path(s).is_dir():
+            out += load_path(s)
+            continue
+        if s.strip().upper() in REGISTRY:
+            out.append(get(s))
+            continue
+        plugins = {c.id: c for c in entry_point_claims()} if plugins is None else plugins
+        if s in plugins:
+            out.append(plugins[s])
+        else:
+            out.append(get(s))  # raises, listing the known IDs
+    seen = {}
+    for c in out:
+        if c.id in seen and seen[c.id] is not c:
+            raise SgdTheoryError(f"claim ID {c.id} is defined twice (IDs must be unique)")
+        seen[c.id] = c
+    return list(seen.values())
 
 
 def instances(claims, config_path=None) -> dict:
