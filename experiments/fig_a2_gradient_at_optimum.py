@@ -1,4 +1,4 @@
-"""Figure A2 (fig_a2_gradient_at_optimum.png|pdf): claim A2 of CLAIMS.md, code in sgdtheory/claims/minibatch.py.
+"""Figure A2 (fig_a2_gradient_at_optimum.png|pdf): claim A2 of CLAIMS.md, code in sgdtheory/claims/a2_gradient_at_optimum.py.
 
 Usage: python experiments/fig_a2_gradient_at_optimum.py [--quick] [--out DIR]   (default DIR: experiments/output)
 """

@@ -220,7 +220,8 @@ class Derivation:
         from_config: ``cfg -> object``, the instance from a user's config file (``--config``).
         extra_checks: ``(instance, settings) -> list[Check]``, exact or symbolic checks added to the
             Monte Carlo ones (e.g. an enumeration), judged by the same framework.
-        figure: ``(result, outdir) -> list[str]`` replacing the default figure.
+        figure: ``(result, outdir) -> list[str]`` replacing the default figure; figure_name: the default
+            figure's file stem (default ``fig_<id>``).
         kind: the record's kind (default "equality", or "rate" with ``order``).
     """
 
@@ -242,6 +243,7 @@ class Derivation:
     from_config: Callable | None = None
     extra_checks: Callable | None = None
     figure: Callable | None = None
+    figure_name: str = ""
     kind: str = ""
 
     def __post_init__(self):
@@ -594,7 +596,7 @@ def _figure(d: Derivation):
         ax2.legend(fontsize=6, loc="best")
         fig.suptitle("\n".join(textwrap.wrap(f"{d.id}: {d.title}", 90)), fontsize=9)
         fig.tight_layout()
-        paths = save(fig, outdir, f"fig_{d.id.lower()}")
+        paths = save(fig, outdir, d.figure_name or f"fig_{d.id.lower()}")
         plt.close(fig)
         return paths
     return draw

@@ -2,7 +2,9 @@
 
 Each family lives in its own module and registers its claims on import:
 
-* ``minibatch`` -- A1, A2 (seeds 000/001/002 and 003: minibatch gradient noise);
+* ``minibatch`` -- A1 (seeds 000/001/002: minibatch gradient noise) and A2's instance;
+* ``a2_gradient_at_optimum`` -- A2 (seed 003), written with the public API of a researcher's own
+  derivation (``sgdtheory.derivations``): one claim per file, the shape the catalogue moves to;
 * ``preconditioned`` -- A4 (seed 000, second-order SGD);
 * ``schedules`` -- D12 (seed 001: learning-rate schedules, exact formulas and their effect on a noisy quadratic);
 * ``sharp_minima`` -- C6 (seeds 000/004, Keskar et al. 2017: large batches and sharp minima);
@@ -30,6 +32,7 @@ Each family lives in its own module and registers its claims on import:
 """
 
 from . import (  # noqa: F401  (register the claims)
+    a2_gradient_at_optimum,
     adam_nonconvergence,
     adaptive,
     batch_scaling,

@@ -1,4 +1,4 @@
-"""Claims A1 and A2: the minibatch gradient is unbiased, with covariance c_B Sigma.
+"""Claim A1: the minibatch gradient is unbiased, with covariance c_B Sigma (and A2's instance).
 
 A1 -- seed 000 (Huszar, section "SGD"), 001, 002: for uniform minibatches of size B, E g_B = grad L
 and Cov g_B = Sigma/B with replacement, Sigma/B (n-B)/(n-1) without (Sigma: the per-example
@@ -13,11 +13,8 @@ variance of |g_B - grad L|^2 (closed form with replacement, enumeration without;
 seed stream when the batches are too many) so that this control sits PLAN_HALF_WIDTHS = 9 planned
 half-widths from the claim in full mode (4.5 in quick mode, a quarter of the draws).
 
-A2 -- seed 003 (McAllester), the slide with loss(beta, y) = (beta - y)^2/2: at the optimum
-beta* = E y the batch gradient g_B = beta* - mean_B y is not zero (its variance is Var(y)/B with
-replacement).  Negative controls: "g_B = 0 at the optimum" and the variance without the 1/B (straw men), and the
-plausible wrong constant Var_s(y)/B with the unbiased sample variance Var_s(y) = n Var(y)/(n-1), at 9
-planned half-widths in full mode (4.5 quick) by the same power calculation as A1.
+A2's instance (McAllester's 1-D example) and its config reader live here; the claim itself is
+``a2_gradient_at_optimum`` (written with the public API of sgdtheory.derivations).
 """
 
 from __future__ import annotations
@@ -248,53 +245,6 @@ def run_a1(inst: GradientInstance, settings: Settings) -> ClaimResult:
     return ClaimResult("A1", checks, inst.describe(), data)
 
 
-def run_a2(inst: GradientInstance, settings: Settings) -> ClaimResult:
-    """A2: at beta* the batch gradient is not zero; its variance is Var(y)/B with replacement."""
-    lv = settings.level
-    if inst.problem.d != 1 or not np.allclose(inst.gradients.mean(axis=0), 0.0, atol=1e-12):
-        raise SgdTheoryError("A2 is the one-dimensional example at the optimum: give y values ([problem] y = [...])")
-    G = inst.gradients
-    var_y = float(inst.sigma[0, 0])
-    paths, draws = _draws(settings)
-    n = inst.problem.n
-    checks, data = [], {"B": list(inst.batch_sizes), "var_y": var_y, "mc": [], "mc_halfwidth": []}
-    for bi, B in enumerate(inst.batch_sizes):
-        last = bi == len(inst.batch_sizes) - 1
-        near = n / (n - 1) * var_y / B if n > 1 else var_y / B
-        n_draws = draws
-        if last:
-            sd = math.sqrt(draw_variance(G, B, "with_replacement"))
-            n_draws = planned_draws(sd, near - var_y / B, settings, paths, draws)
-            data["plan"] = {"B": B, "sd_draw": sd, "gap": near - var_y / B, "draws": n_draws, "paths": paths}
-        settings.step(f"B={B}")
-        res = sample_gradients(inst.problem, inst.w, Sampler(B), n_draws=n_draws, n_paths=paths,
-                               seed=settings.seed, seed_key=(0xA2, bi), center=np.zeros(1))
-        var = res.second_moment(0, 0, lv)
-        data["mc"].append(var.value)
-        data["mc_halfwidth"].append(var.half_width)
-        if last:
-            checks += [
-                Check(f"Var g_B = Var(y)/B at beta* (B={B})", CLAIM, var_y / B, var, 0.05 * var_y / B,
-                      f"second moment of g_B about 0 (E g_B = 0 at beta*); {paths} x {n_draws} draws, planned so "
-                      f"that Var_s(y)/B sits {PLAN_HALF_WIDTHS:g} half-widths away in full mode", main=True),
-                Check(f"Var g_B = Var_s(y)/B, Var_s = n Var(y)/(n-1) the sample variance (B={B})", NEGATIVE_CONTROL,
-                      near, var, 0.05 * var_y / B, "the plausible wrong constant: relative gap 1/(n-1)"),
-                Check(f"g_B = 0 at the optimum (B={B})", NEGATIVE_CONTROL, 0.0, var, 0.05 * var_y / B, ""),
-                Check(f"Var g_B = Var(y), no 1/B (B={B})", NEGATIVE_CONTROL, var_y, var, 0.05 * var_y / B, ""),
-                Check(f"fraction of draws with g_B = 0 exactly (B={B})", CLAIM, 0.0,
-                      exact(res.zero_fraction(), f"Monte Carlo count over {paths * n_draws} draws"), 1e-12,
-                      "prediction: no batch mean equals mean y exactly for these y (enumeration below)"),
-            ]
-    B = max(b for b in inst.batch_sizes if n**b <= MAX_ENUMERATION) if n**inst.batch_sizes[0] <= MAX_ENUMERATION \
-        else None
-    if B is None:
-        return ClaimResult("A2", checks, inst.describe(), data)
-    _, _, zero = enumerate_batch_moments(G, B, "with_replacement")
-    checks.append(Check(f"enumeration: P(g_B = 0) = 0 (B={B})", CLAIM, 0.0, exact(zero, "exact enumeration"),
-                        1e-12))
-    return ClaimResult("A2", checks, inst.describe(), data)
-
-
 def _derive(inst, latex=False):
     der = derive_batch_factor()
     return der.latex() if latex else der.text()
@@ -311,7 +261,3 @@ def _figure(claim_id):
 register(Claim("A1", "Unbiased minibatch gradients with covariance c_B Sigma", "000 section 'SGD', 001, 002",
                "E g_B = grad L; Cov g_B = Sigma/B (with), Sigma/B (n-B)/(n-1) (without replacement)", "equality",
                run_a1, _derive, _figure("A1"), default_a1, lambda cfg: _instance_from_config(cfg, default_a1())))
-register(Claim("A2", "One-dimensional example: the batch gradient at the optimum is not zero",
-               "003, slide 'loss(beta, y) = (beta - y)^2/2'",
-               "at beta* = E y, g_B = beta* - mean_B y != 0, Var g_B = Var(y)/B", "equality",
-               run_a2, _derive, _figure("A2"), default_a2, _a2_from_config))

@@ -1,4 +1,4 @@
-"""Figures of claims A1 and A2 (minibatch gradient noise)."""
+"""Figure of claim A1 (minibatch gradient noise; A2 draws its figure through sgdtheory.derivations)."""
 
 from __future__ import annotations
 
@@ -28,23 +28,4 @@ def figure_a1(result, outdir) -> list[str]:
     return paths
 
 
-def figure_a2(result, outdir) -> list[str]:
-    """Var g_B at the optimum against B (log-log): Monte Carlo, Var(y)/B and the controls."""
-    d = result.data
-    B = np.array(d["B"], dtype=float)
-    with new_figure(outdir, "fig_a2_gradient_at_optimum") as (fig, ax, paths):
-        ax.plot(B, d["var_y"] / B, color="C0", label=r"$\mathrm{Var}(y)/B$ (claim)")
-        ax.plot(B, np.full_like(B, d["var_y"]), color="C3", label=r"$\mathrm{Var}(y)$ (control)")
-        ax.errorbar(B, d["mc"], yerr=d["mc_halfwidth"], fmt="o", color="C5", mfc="white", label=f"Monte Carlo ({ci_label(result)})")
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.xaxis.set_minor_formatter(NullFormatter())
-        ax.set_xticks(B, [f"{b:g}" for b in B])
-        ax.set_xlabel("batch size $B$ (with replacement)")
-        ax.set_ylabel(r"$E\,\hat g_B^2$ at $\beta^* = E\,y$")
-        ax.set_title(r"A2: the batch gradient at the optimum is not 0")
-        ax.legend()
-    return paths
-
-
-FIGURES = {"A1": figure_a1, "A2": figure_a2}
+FIGURES = {"A1": figure_a1}
