@@ -318,7 +318,8 @@ class Derivation:
                                                      NEGATIVE_CONTROL)
             lead = self.continuous_limit()
             if lead is not None:
-                out[f"continuous-time limit ({self.small} -> 0 leading term)"] = (
+                label = "continuous-time limit" if self.small == "eta" else "leading term"
+                out[f"{label} ({self.small} -> 0 leading term)"] = (
                     _as_function(lead, names), f"the leading term {lead} of the series in {self.small}",
                     NEGATIVE_CONTROL)
         for k, v in self.controls.items():

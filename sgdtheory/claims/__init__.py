@@ -26,7 +26,8 @@ Each family lives in its own module and registers its claims on import:
 * ``lyapunov`` -- B2 (seed 003: the stationary law is not Boltzmann in d > 1);
 * ``momentum`` -- D1-D5 (seeds 000/001/003: momentum, Polyak's tuning, Lessard et al.'s cycle, Nesterov);
 * ``noisy_minima`` -- B7 (seeds 000/002: SGD prefers the minimum whose minibatch gradients agree);
-* ``running_averages`` -- D8 and errata E1, E2 (seed 003: running averages and bias correction);
+* ``e1_running_average_weights`` -- erratum E1, on the public API (one claim per file);
+* ``running_averages`` -- D8 and erratum E2 (seed 003: running averages and bias correction);
 * ``quadratic_basin`` -- B3, B4, B5 and errata E3, E4 (seed 003, the quadratic-basin theorem);
   their instance, config format and learning-rate sweep are in ``basin_sweep``.
 """
@@ -38,6 +39,7 @@ from . import (  # noqa: F401  (register the claims)
     batch_scaling,
     bayesian_sgd,
     boltzmann_1d,
+    e1_running_average_weights,
     errata_a,
     generalisation,
     gradient_flow,

@@ -1,4 +1,4 @@
-"""Claim D8 (running averages and bias correction) and errata E1, E2 (seed 003, McAllester).
+"""Claim D8 (running averages and bias correction) and erratum E2 (seed 003, McAllester); E1's instance.
 
 D8 -- seed 003, slides "Digression on Running Averages" to "Bias Correction of Running Averages",
 and the remark that Adam's correction (Kingma & Ba 2015, Alg. 1: m_t/(1 - beta^t)) "yields
@@ -11,7 +11,8 @@ form and Adam's correction are unbiased at every t; exact mean-square errors and
 square difference between the two corrections.  Negative controls: the plain average is unbiased;
 E m_t = (t/N) mu at t = N; the two corrections coincide.
 
-E1 -- the slide's unrolled weights (1/N)(1 - 1/N)^(-(t-s)) (as printed) vs (1/N)(1 - 1/N)^(+(t-s)).
+E1 -- the slide's unrolled weights (1/N)(1 - 1/N)^(-(t-s)) (as printed) vs (1/N)(1 - 1/N)^(+(t-s)): the claim
+is ``e1_running_average_weights`` (written with the public API of sgdtheory.derivations), on this instance.
 E2 -- the slide's sum_{n>=0} (1 - 1/N)^(-n) = N (as printed: divergent) vs sum (1 - 1/N)^n = N.
 """
 
@@ -259,54 +260,6 @@ def _at_N(expr, N: int) -> float:
     return float(expr.subs({s: N for s in expr.free_symbols}))
 
 
-def run_e1(inst: RunningAverageInstance, settings: Settings) -> ClaimResult:
-    lv = settings.level
-    mu, N = inst.mu, inst.N
-    der = ra.derive()
-    steps, vals = _simulate(inst, settings)
-    ridx = {int(t): i for i, t in enumerate(steps)}
-    checks = [
-        Check("SymPy: unrolled recursion has weights (1/N)(1 - 1/N)^(+(t-s)) (corrected), t <= 6", CLAIM, 0.0,
-              exact(0.0 if der.unrolled_matches_corrected else 1.0, "SymPy expand"), 1e-9, "symbolic x_s, N"),
-        Check("SymPy as printed: weights (1/N)(1 - 1/N)^(-(t-s)); printed - true coefficient of x_1 at t = 2", AS_PRINTED,
-              0.0, exact(_at_N(der.printed_first_mismatch, N), "SymPy expand"), 1e-9,
-              f"= {der.printed_first_mismatch} (here N = {N})"),
-    ]
-    # numerically, on a concrete sequence: the printed formula against the recursion
-    rng = np.random.default_rng(np.random.SeedSequence(settings.seed, spawn_key=(0xE1,)))
-    t = 2 * N
-    x = mu + np.sqrt(inst.sigma2) * rng.standard_normal(t)
-    m = 0.0
-    for xs in x:
-        m = (1 - 1 / N) * m + xs / N
-    for role, w, label in ((CLAIM, ra.weights("ema", N, t), "corrected"), (AS_PRINTED, ra.printed_weights(N, t), "as printed")):
-        val = float(w @ x)
-        checks.append(Check(f"{label}: the unrolled formula reproduces the recursion on a sequence (t = 2N = {t}); "
-                            "relative difference", role, 0.0, exact(abs(val - m) / max(abs(m), 1e-300), "float64, rounding allowance 1e-12", abs_tol=1e-12), 1e-9,
-                            f"formula {val:.6g} vs recursion {m:.6g}"))
-    if t in ridx:
-        est = replica_interval(vals[:, ridx[t], 0], lv)
-        checks.append(Check(f"corrected: Monte Carlo E m_t = mu sum_s (1 - 1/N)^(t-s)/N at t = {t}", CLAIM,
-                            ra.weights("ema", N, t).sum() * mu, est, 0.05 * abs(mu), "independent paths"))
-        checks.append(Check(f"as printed: Monte Carlo E m_t = mu sum_s (1 - 1/N)^(-(t-s))/N at t = {t}", AS_PRINTED,
-                            ra.printed_weights(N, t).sum() * mu, est, 0.05 * abs(mu),
-                            "the printed weights sum to (e^2 - 1)(N - 1)/N-ish instead of 1 - e^-2"))
-    # the printed weights where they are nearest the truth (small t), planned to sit TARGET_HW full-mode half-widths away
-    t_p = near_time(inst, _printed_gap(N), lv)
-    est_p = replica_interval(vals[:, ridx[t_p], 0], lv)
-    checks.append(Check(f"corrected: Monte Carlo E m_t = mu sum_s (1 - 1/N)^(t-s)/N at t = {t_p} (planned)", CLAIM,
-                        ra.weights("ema", N, t_p).sum() * mu, est_p, 0.05 * abs(mu), "independent paths", main=True))
-    gap_p = abs(mu) * abs(_printed_gap(N)(t_p))
-    hw_p = planned_half_width(inst, t_p, lv, settings.quick)
-    role, expect = _near_role(gap_p, hw_p, AS_PRINTED)
-    checks.append(Check(f"as printed: Monte Carlo E m_t = mu sum_s (1 - 1/N)^(-(t-s))/N at t = {t_p}", role,
-                        ra.printed_weights(N, t_p).sum() * mu, est_p, 0.05 * abs(mu),
-                        f"t planned from Var m_t so that the printed form sits {gap_p / hw_p:.1f} planned half-widths away",
-                        expect=expect))
-    data = {"N": N, "t": t, "weights": ra.weights("ema", N, t).tolist(), "printed": ra.printed_weights(N, t).tolist()}
-    return ClaimResult("E1", checks, inst.describe(), data)
-
-
 def run_e2(inst: RunningAverageInstance, settings: Settings) -> ClaimResult:
     N = inst.N
     der = ra.derive()
@@ -349,9 +302,6 @@ register(Claim("D8", "Running averages: E mu_hat_t = (1 - (1 - 1/N)^t) mu; min(N
                "E mu_hat_t = (1 - (1-1/N)^t) mu ~ (t/N) mu for t << N; the min(N, t) form and m_t/(1 - beta^t) are "
                "unbiased and nearly equal", "equality", run_d8, _derive, _figure("D8"), default_instance,
                instance_from_config))
-register(Claim("E1", "Erratum: running-average weights printed with exponent -(t-s)", SOURCE,
-               "mu_hat_t = (1/N) sum_s (1 - 1/N)^(t-s) x_s (printed: ^-(t-s))", "erratum", run_e1, _derive,
-               _figure("E1"), default_instance, instance_from_config))
 register(Claim("E2", "Erratum: sum_(n>=0) (1 - 1/N)^(-n) = N as printed diverges", SOURCE,
                "sum_(n>=0) (1 - 1/N)^n = N (printed with ^-n)", "erratum", run_e2, _derive, _figure("E2"),
                default_instance, instance_from_config))
