@@ -107,5 +107,4 @@ def fig_b8_bayesian_sgd(result, outdir) -> list[str]:
         ax.set_ylabel(r"$(P^{1/2}\theta)_1$")
         ax.set_title(r"(c) whitened by the posterior precision $P = NA$, at $\epsilon^*$")
         ax.legend(fontsize=6.0, loc="upper left")
-        fig.tight_layout()
     return paths

@@ -103,5 +103,4 @@ def fig_a6_gradient_flow(result, outdir) -> list[str]:
         lmin, lmax = 0.5 / (tg[-1] + 1.0), 1.0 / (tg[0] + 1.0)
         ax2.set_ylim(lmin, lmin * (lmax / lmin) ** (1 / 0.5))
         ax.legend(h1 + h2, l1 + l2, loc="upper left")
-        fig.subplots_adjust(wspace=0.38)
     return paths

@@ -41,6 +41,22 @@ def _error_panel(ax, block: dict, title: str, floor=None, leading=None, m=None, 
     ax.legend(fontsize=6)
 
 
+_SETTINGS = (("fixed time", "(b) fixed T"), ("one step (quadratic)", "(a) one step"),
+             ("one step (1-D quartic", "(c) quartic"), ("quadratic, exact", "quadratic"), ("1-D quartic", "quartic"),
+             ("random composition", "composition"), ("Monte Carlo", "MC"))
+_FLOWS = (("1/B instead", "1/B factor"), ("wrong coefficient", "wrong coeff."), ("GD-only", "GD-only flow"),
+          ("plain flow", "plain flow"), ("Smith", "claim"), ("L~_SGD", "claim"), ("composition averaged", "claim"),
+          ("Barrett", "claim"))
+
+
+def _short_label(name: str) -> str:
+    """A slope row's tick label: the setting and the flow, e.g. 'quartic: plain flow' (the full check name is in
+    the paper's table)."""
+    setting = next((short for key, short in _SETTINGS if key in name), name.split(":")[0][:14])
+    flow = next((short for key, short in _FLOWS if key in name), name.rsplit(":", 1)[-1].strip()[:14])
+    return f"{setting}: {flow}"
+
+
 def _slope_panel(ax, result):
     rows = [c for c in result.checks if c.estimate.n > 0 and "slope" in c.estimate.method]
     seen, items = set(), []
@@ -59,12 +75,13 @@ def _slope_panel(ax, result):
     for v in sorted({c.prediction for c in items}):
         ax.axvline(v, color="0.6", linewidth=0.8)
     ax.set_yticks(y)
-    ax.set_yticklabels([c.name.split(": error of ")[-1][:48] if ": error of " in c.name else c.name[:48]
-                        for c in items], fontsize=5.5)
-    ax.errorbar([], [], xerr=[], fmt="s", color="k", mfc="white", label="deterministic (interval: local-slope spread)")
-    ax.errorbar([], [], xerr=[], fmt="o", color="C1", mfc="white", label=f"Monte Carlo ({ci_label(result)})")
+    ax.set_yticklabels([_short_label(c.name) for c in items], fontsize=7)
+    ax.errorbar([], [], xerr=[], fmt="s", color="k", mfc="white", label="exact (interval: local-slope spread)")
+    if any(c.estimate.level < 1.0 for c in items):
+        ax.errorbar([], [], xerr=[], fmt="o", color="C1", mfc="white", label=f"Monte Carlo ({ci_label(result)})")
     ax.set_xlabel("fitted log-log slope")
-    ax.legend(fontsize=6, loc="lower right")
+    ax.set_ylim(-0.8, len(items) - 0.2)
+    ax.legend(fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=1)
 
 
 def figure_c1(result, outdir) -> list[str]:

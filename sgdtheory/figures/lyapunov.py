@@ -94,5 +94,4 @@ def fig_b2_stationary_covariance(result, outdir) -> list[str]:
         ax.set_ylabel(r"$\psi - \psi_{\rm Langevin}$  ($\psi = \langle S, D\rangle/(|D|\,|S|)$)")
         ax.set_title(f"(c) Langevin sweep, {sw['paths']} paths per $\\eta$")
         ax.legend(fontsize=6.5, loc="upper left")
-        fig.tight_layout()
     return paths

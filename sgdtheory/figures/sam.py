@@ -17,7 +17,6 @@ def fig_d13_sam(result, outdir) -> list[str]:
     d = result.data
     label = ci_label(result)
     with new_figure(outdir, "fig_d13_sam", ncols=4, figsize=(21.0, 4.6)) as (fig, axes, paths):
-        fig.subplots_adjust(wspace=0.5)
         ax = axes[0]
         b = d["ball"]
         rho = np.array(b["rho"])

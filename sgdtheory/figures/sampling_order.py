@@ -50,7 +50,7 @@ def fig_a7_sampling_order(result, outdir) -> list[str]:
         ax.set_yscale("log")
         ax.set_xlabel(r"learning rate $\eta$")
         ax.set_ylabel("end-of-epoch bias")
-        ax.set_title("(a) bias: Theta(eta) for both orders")
+        ax.set_title(r"(a) bias: $\Theta(\eta)$ for both orders")
         ax.legend(fontsize=6)
 
         ax = axes[1]
@@ -69,7 +69,7 @@ def fig_a7_sampling_order(result, outdir) -> list[str]:
         ax.set_yscale("log")
         ax.set_xlabel(r"learning rate $\eta$")
         ax.set_ylabel(r"$E\,|w_T - w^*|^2$ (end of epoch)")
-        ax.set_title("(b) error: eta (w. repl.) vs eta^2 (reshuffling)")
+        ax.set_title(r"(b) error: $\eta$ (w. repl.) vs $\eta^2$ (reshuffling)")
         ax.legend(fontsize=6)
 
         ax = axes[2]
@@ -93,8 +93,8 @@ def fig_a7_sampling_order(result, outdir) -> list[str]:
         ax.set_xlim(etas.min() / 1.6, etas.max() * 1.6)
         ax.set_xlabel(r"learning rate $\eta$ (Monte Carlo)")
         ax.set_ylabel(r"$E[w_T - w^*]_k / \eta$  (dotted: SymPy $b_1$)")
-        ax.set_title("(c) bias / eta by component")
-        ax.legend(fontsize=5.5, ncol=2, loc="center")
+        ax.set_title(r"(c) bias$/\eta$ by component")
+        ax.legend(fontsize=6, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.3))
 
         ax = axes[3]
         od = d.get("orders")
@@ -111,5 +111,5 @@ def fig_a7_sampling_order(result, outdir) -> list[str]:
         ax.set_xlabel(r"$|b_1|$ = lim bias/$\eta$")
         ax.set_ylabel("number of orders")
         ax.set_title("(d) which order: leading bias")
-        fig.suptitle("A7: sampling order matters (end-of-epoch iterate, batch size 1, constant eta)", fontsize=9)
+        fig.suptitle(r"A7: sampling order matters (end-of-epoch iterate, batch size 1, constant $\eta$)", fontsize=9)
     return paths

@@ -31,7 +31,7 @@ def figure_a3(result, outdir) -> list[str]:
         ax.set_aspect("equal")
         ax.set_xlabel(r"$(w-w^*)_1$")
         ax.set_ylabel(r"$(w-w^*)_2$")
-        ax.set_title(f"A3: E[dL|w] > 0 shaded, eta = {d['eta']:.3g}")
+        ax.set_title(f"A3: $E[\\Delta L|w] > 0$ shaded, $\\eta$ = {d['eta']:.3g}")
         ax.legend(fontsize=6, loc="lower right")
         ax = axes[1]
         t = np.maximum(np.array(d["steps"], dtype=float), 1.0)
@@ -52,7 +52,7 @@ def figure_a3(result, outdir) -> list[str]:
         ax.axhline(0.99, color="0.5", linestyle=":", label="0.99")
         ax.set_xscale("log")
         ax.set_xlabel("step $t$")
-        ax.set_ylabel(r"fraction with $V_s \leq \epsilon$ for recorded $s \geq t$")
-        ax.set_title(f"a.s. convergence, eps = {d['eps']:.3g}")
+        ax.set_ylabel("fraction with $V_s \\leq \\epsilon$\nfor recorded $s \\geq t$")
+        ax.set_title(f"a.s. convergence, $\\epsilon$ = {d['eps']:.3g}")
         ax.legend(fontsize=6)
     return paths
