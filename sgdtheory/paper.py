@@ -143,7 +143,8 @@ def tex(text) -> str:
 
 
 def num(x: float, digits: int = 5) -> str:
-    """A number for a table: %.{digits}g with a LaTeX exponent."""
+    """A number for a table or the text: %.{digits}g with a LaTeX exponent (``\\ensuremath``, so that it can
+    stand in text and in maths)."""
     if x is None:
         return "--"
     if isinstance(x, str):
@@ -152,8 +153,8 @@ def num(x: float, digits: int = 5) -> str:
     m = re.fullmatch(r"(-?[\d.]+)e([+-])0*(\d+)", s)
     if m:
         mant, sign, ex = m.groups()
-        return f"${mant}\\times 10^{{{'-' if sign == '-' else ''}{ex}}}$"
-    return s.replace("-", "$-$") if s.startswith("-") else s
+        return f"\\ensuremath{{{mant}\\times 10^{{{'-' if sign == '-' else ''}{ex}}}}}"
+    return "\\ensuremath{-}" + s[1:] if s.startswith("-") else s
 
 
 def _macro_name(text: str) -> str:
@@ -502,7 +503,7 @@ def _family_section(fam: str, recs: list) -> str:
         cid = r["claim"]
         good, total = _counts(r)
         out.append(f"\\subsection{{{_title_tex(r)}}}\\label{{claim:{cid}}}")
-        out.append(f"\\noindent{_statement_tex(r)}\\\\\n\\textit{{Source:}} {tex(r['source'])}. "
+        out.append(f"\\noindent\\textbf{{Claim.}} {_statement_tex(r)}\\\\\n\\textit{{Source:}} {tex(r['source'])}. "
                    f"\\textit{{Status:}} {tex(r['status'])}: {good} of {total} checks as expected "
                    f"(all in Table~\\ref{{tab:all-{cid}}}, run in {r['elapsed_seconds']:.1f}\\,s).\n")
         for f in r["figures"]:
@@ -511,7 +512,6 @@ def _family_section(fam: str, recs: list) -> str:
         keys = key_checks(r)
         if keys:
             out.append(_key_table(keys))
-        out.append("\\FloatBarrier")
     return "\n".join(out) + "\n"
 
 
@@ -546,6 +546,7 @@ def _summary_table(recs: list) -> str:
             r"\caption{All claims. Prediction and estimate are those of the claim's first check (role ``claim''; "
             r"its interval at the run's level, or ``exact''); \emph{as exp.}\ counts the claim's checks whose "
             r"verdict is the expected one.}\label{tab:summary}\\" "\n"
+            r"\toprule ID & statement & prediction & estimate & verdict & as exp. & fig.\\ \midrule\endfirsthead" "\n"
             r"\toprule ID & statement & prediction & estimate & verdict & as exp. & fig.\\ \midrule\endhead" "\n"
             + "\n".join(rows) + "\n\\bottomrule\n\\end{longtable}\\end{footnotesize}\n")
 

@@ -77,7 +77,9 @@ def test_new_figure_grid_and_print_size():
     assert figures.grid(1) == (1, 1) and figures.grid(3) == (2, 2) and figures.grid(4) == (2, 2)
     w, h = figures.print_size(4, (17.0, 4.2))
     assert w <= figures.MAX_WIDTH + 1e-12 and h <= figures.PRINT_HEIGHT
-    assert figures.print_size(1, (4.4, 3.3)) == (4.4, 3.3)
+    assert figures.print_size(1, (3.6, 2.7)) == (3.6, 2.7)
+    w, h = figures.print_size(1, (8.0, 3.0))
+    assert w == figures.MAX_SINGLE_WIDTH and abs(h / w - 3.0 / 8.0) < 1e-12
 
 
 def test_new_figure_records_layout_problems(tmp_path):
@@ -103,3 +105,16 @@ def test_quick_claim_figures_have_no_layout_problems(claim_id, tmp_path):
     assert paths
     for stem, found in figures.LAYOUT_PROBLEMS.items():
         assert [p for p in found if not p.startswith("legend hides data")] == [], (stem, found)
+
+
+def test_declutter_thins_numbers_and_rotates_categories(plt):
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(4.0, 2.0), layout="constrained")
+    ax.plot(np.arange(30), np.arange(30))
+    ax.set_xticks(np.arange(30))
+    bx.bar(range(4), [1, 2, 3, 4])
+    bx.set_xticks(range(4), ["a long category", "another long one", "and a third", "fourth label"])
+    assert any("text overlaps text" in p for p in layout.problems(fig, legend_data=False))
+    assert layout.declutter(fig) == 2
+    assert not any("text overlaps text" in p for p in layout.problems(fig, legend_data=False))
+    assert bx.get_xticklabels()[0].get_rotation() in (30, 60, 90)
+    assert sum(lab.get_visible() for lab in ax.get_xticklabels()) < 30

@@ -22,8 +22,9 @@ TEXT_HEIGHT = 9.27
 FIGURE_HEIGHT_FRACTION = 0.8
 PRINT_HEIGHT = FIGURE_HEIGHT_FRACTION * TEXT_HEIGHT
 MAX_WIDTH = PRINT_WIDTH  # printed 1:1, so the sizes set in the style are the printed sizes
-MIN_ROW_HEIGHT = 2.3
-MAX_PANEL_ASPECT = 0.75  # panel height / width after rescaling
+MIN_ROW_HEIGHT = 2.0
+MAX_PANEL_ASPECT = 0.62  # panel height / width after rescaling
+MAX_SINGLE_WIDTH = 4.0  # a one-panel figure is drawn at most this wide (its text stays at the style's size)
 
 # Layout problems of every figure saved by this process, by file stem (figures.layout.problems at print size).
 LAYOUT_PROBLEMS: dict[str, list[str]] = {}
@@ -61,8 +62,9 @@ def z_value(result) -> float:
 
 def save(fig, outdir, stem: str) -> list[str]:
     """Save ``fig`` as ``stem.png`` and ``stem.pdf`` in ``outdir`` atomically; return the paths."""
-    from .layout import problems
+    from .layout import declutter, problems
 
+    declutter(fig)
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -92,7 +94,10 @@ def print_size(n: int, figsize) -> tuple[float, float]:
     rows, cols = grid(n)
     panel_w, panel_h = figsize[0] / n, figsize[1]
     s = min(1.0, MAX_WIDTH / (cols * panel_w))
-    row_h = max(MIN_ROW_HEIGHT, min(panel_h * s, MAX_PANEL_ASPECT * panel_w * s)) if n > 1 else panel_h * s
+    if n == 1:
+        s = min(1.0, MAX_SINGLE_WIDTH / panel_w)
+        return panel_w * s, panel_h * s
+    row_h = max(MIN_ROW_HEIGHT, min(panel_h * s, MAX_PANEL_ASPECT * panel_w * s))
     return cols * panel_w * s, rows * row_h
 
 

@@ -137,7 +137,7 @@ def fig_b1_boltzmann_1d(result, outdir) -> list[str]:
                 ax.set_ylabel("density")
                 ax.set_title(f"{tag} double well, $\\eta$ = {gd['eta']:g}, T = {dw['temperature']:.3g}\n"
                              f"({gd['steps']} steps, Kramers {gd['kramers_steps']:.0f})", fontsize=9)
-                ax.set_ylim(0, ax.get_ylim()[1] * 2.0)
+                ax.set_ylim(0, ax.get_ylim()[1] * 2.6)
                 ax.legend(fontsize=6, loc="upper left", handlelength=1.5)
 
             # (f) state-dependent

@@ -22,6 +22,8 @@ matplotlib cannot see (a line through a label, meaning) is not checked: looking 
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 DEFAULT_TOL = 1.0  # pixels at the figure's dpi
@@ -116,6 +118,57 @@ def _data_points(ax) -> np.ndarray:
     return p[np.all(np.isfinite(p), axis=1)]
 
 
+_NUMERIC = re.compile(r"^[\s$\\{}0-9.,+\-\u2212^e]*$")
+
+
+def _numeric(label: str) -> bool:
+    return bool(_NUMERIC.match(label.replace("\\mathdefault", "").replace("\\times", "")))
+
+
+def declutter(fig, passes: int = 3) -> int:
+    """Fix the tick-label collisions matplotlib can see; return how many axes (x or y) were changed.
+
+    Along an axis whose drawn tick labels overlap: numeric labels are thinned (sorted by position, each label
+    that overlaps the last one kept is hidden -- the ticks stay); category labels are rotated (30, then 60,
+    then 90 degrees).  The figure is redrawn after each pass (a layout engine may move things), at most
+    ``passes`` times.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    if not isinstance(fig.canvas, FigureCanvasAgg):
+        FigureCanvasAgg(fig)
+    changed = set()
+    for attempt in range(passes):
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        now = 0
+        for ax in fig.axes:
+            if not ax.get_visible():
+                continue
+            for axis, horizontal in ((ax.xaxis, True), (ax.yaxis, False)):
+                boxes = [(lab, lab.get_window_extent(renderer)) for lab in _tick_labels(axis)]
+                if not any(_overlap(a, b, DEFAULT_TOL) for i, (_, a) in enumerate(boxes) for _, b in boxes[i + 1:]):
+                    continue
+                now += 1
+                changed.add(id(axis))
+                if horizontal and not all(_numeric(lab.get_text()) for lab, _ in boxes):
+                    for lab in axis.get_ticklabels():
+                        lab.set_rotation(30 * (attempt + 1))
+                        lab.set_horizontalalignment("right")
+                        lab.set_rotation_mode("anchor")
+                    continue
+                boxes.sort(key=lambda lb: lb[1].x0 if horizontal else lb[1].y0)
+                kept = None
+                for lab, box in boxes:
+                    if kept is not None and _overlap(kept, box, DEFAULT_TOL):
+                        lab.set_visible(False)
+                    else:
+                        kept = box
+        if not now:
+            break
+    return len(changed)
+
+
 def problems(fig, tol: float = DEFAULT_TOL, printed_width: float | None = None, printed_height: float | None = None,
              min_points: float = 5.5, legend_data: bool = True, draw: bool = True) -> list[str]:
     """Every layout problem matplotlib can detect in ``fig`` (empty list: none); see the module docstring.
@@ -201,4 +254,4 @@ def problems(fig, tol: float = DEFAULT_TOL, printed_width: float | None = None, 
     return out
 
 
-__all__ = ["problems", "DEFAULT_TOL"]
+__all__ = ["problems", "declutter", "DEFAULT_TOL"]

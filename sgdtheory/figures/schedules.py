@@ -41,7 +41,7 @@ def fig_d12_schedules(result, outdir) -> list[str]:
         ax.set_xlabel("step t")
         ax.set_ylabel(r"$E\,L(w_t) - L^*$")
         ax.set_title("(b) expected excess loss under each schedule")
-        ax.legend(fontsize=6, ncol=2)
+        ax.legend(fontsize=6, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.22))
 
         ax = axes[2]
         mc = [c for c in result.checks if c.estimate.level < 1.0]
