@@ -356,10 +356,12 @@ def _as_expected(ch) -> bool | None:
 
 
 def headline(rec):
-    """The check a claim's summary line quotes: its first check of role 'claim' (else its first check)."""
+    """The check a claim's summary line quotes: its first Monte Carlo check of role 'claim' (an estimate with
+    an interval), else its first check of role 'claim', else its first check."""
     checks = rec.get("checks") or []
     claims = [c for c in checks if _role(c) == "claim"]
-    return (claims or checks or [None])[0]
+    measured = [c for c in claims if not _exact(c)]
+    return (measured or claims or checks or [None])[0]
 
 
 def nearest_control(rec):
@@ -369,8 +371,8 @@ def nearest_control(rec):
 
 
 def key_checks(rec) -> list:
-    """The checks that carry a claim's argument, in table order: the headline claim check and the first Monte
-    Carlo claim check; the nearest control (fewest half-widths from its estimate; exact controls by relative
+    """The checks that carry a claim's argument, in table order: the first claim check and the headline one (the
+    first Monte Carlo claim check); the nearest control (fewest half-widths from its estimate; exact controls by relative
     gap); the decisive approximation (the first found detectably wrong, and the first found adequate)."""
     checks = rec.get("checks") or []
     out = []
@@ -379,8 +381,8 @@ def key_checks(rec) -> list:
         if c is not None and all(c is not o for o in out):
             out.append(c)
 
+    add(next((c for c in checks if _role(c) == "claim"), None))
     add(headline(rec))
-    add(next((c for c in checks if _role(c) == "claim" and not _exact(c)), None))
     controls = [c for c in checks if _is_control(c)]
     if controls:
         add(nearest_control(rec))
@@ -543,8 +545,9 @@ def _summary_table(recs: list) -> str:
         rows.append(f"\\hyperref[claim:{cid}]{{{cid}}} & {short(cid, r.get('title', ''))} & {pred} & {est} & "
                     f"{verdict} & {status} & {figref} \\\\")
     return (r"\begin{footnotesize}\begin{longtable}{@{}l p{0.36\textwidth} r p{0.2\textwidth} l r r@{}}" "\n"
-            r"\caption{All claims. Prediction and estimate are those of the claim's first check (role ``claim''; "
-            r"its interval at the run's level, or ``exact''); \emph{as exp.}\ counts the claim's checks whose "
+            r"\caption{All claims. Prediction and estimate are those of the claim's first Monte Carlo check of role "
+            r"``claim'' (with its interval at the run's level; a claim checked only exactly shows its first exact "
+            r"check); \emph{as exp.}\ counts the claim's checks whose "
             r"verdict is the expected one.}\label{tab:summary}\\" "\n"
             r"\toprule ID & statement & prediction & estimate & verdict & as exp. & fig.\\ \midrule\endfirsthead" "\n"
             r"\toprule ID & statement & prediction & estimate & verdict & as exp. & fig.\\ \midrule\endhead" "\n"

@@ -24,7 +24,7 @@ PRINT_HEIGHT = FIGURE_HEIGHT_FRACTION * TEXT_HEIGHT
 MAX_WIDTH = PRINT_WIDTH  # printed 1:1, so the sizes set in the style are the printed sizes
 MIN_ROW_HEIGHT = 2.0
 MAX_PANEL_ASPECT = 0.62  # panel height / width after rescaling
-MAX_SINGLE_WIDTH = 4.0  # a one-panel figure is drawn at most this wide (its text stays at the style's size)
+MAX_SINGLE_WIDTH = 3.7  # a one-panel figure is drawn at most this wide (its text stays at the style's size)
 
 # Layout problems of every figure saved by this process, by file stem (figures.layout.problems at print size).
 LAYOUT_PROBLEMS: dict[str, list[str]] = {}
@@ -79,17 +79,27 @@ def save(fig, outdir, stem: str) -> list[str]:
     return paths
 
 
+def legend_below(ax, gap: float = 0.45, **kw):
+    """A legend centred under ``ax``, ``gap`` inches below the bottom of its plotting area (below the tick
+    labels and the x label whatever the panel's height); constrained layout makes room for it."""
+    from matplotlib.transforms import ScaledTranslation
+
+    kw.setdefault("loc", "upper center")
+    transform = ax.transAxes + ScaledTranslation(0.0, -gap, ax.figure.dpi_scale_trans)
+    return ax.legend(bbox_to_anchor=(0.5, 0.0), bbox_transform=transform, **kw)
+
+
 def grid(n: int) -> tuple[int, int]:
     """Rows and columns for ``n`` panels: one row up to two, then two rows (three panels: the third spans the
     second row)."""
     return (1, n) if n <= 2 else (2, -(-n // 2))
 
 
-def print_size(n: int, figsize) -> tuple[float, float]:
+def print_size(n: int, figsize, row_height: float | None = None) -> tuple[float, float]:
     """The figure size for ``n`` panels laid out by ``grid(n)``, from a requested one-row ``figsize``.
 
     Each panel keeps its requested width; the whole is scaled to at most MAX_WIDTH inches, and each row is
-    between MIN_ROW_HEIGHT and MAX_PANEL_ASPECT panel widths high.
+    between MIN_ROW_HEIGHT and MAX_PANEL_ASPECT panel widths high (or ``row_height`` inches, for dense panels).
     """
     rows, cols = grid(n)
     panel_w, panel_h = figsize[0] / n, figsize[1]
@@ -97,12 +107,12 @@ def print_size(n: int, figsize) -> tuple[float, float]:
     if n == 1:
         s = min(1.0, MAX_SINGLE_WIDTH / panel_w)
         return panel_w * s, panel_h * s
-    row_h = max(MIN_ROW_HEIGHT, min(panel_h * s, MAX_PANEL_ASPECT * panel_w * s))
+    row_h = row_height or max(MIN_ROW_HEIGHT, min(panel_h * s, MAX_PANEL_ASPECT * panel_w * s))
     return cols * panel_w * s, rows * row_h
 
 
 @contextmanager
-def new_figure(outdir, stem: str, ncols: int = 1, figsize=(4.4, 3.3)):
+def new_figure(outdir, stem: str, ncols: int = 1, figsize=(4.4, 3.3), row_height: float | None = None):
     """``with new_figure(outdir, stem) as (fig, ax, paths): ...`` draws, then saves PNG + PDF.
 
     ``ncols`` panels are laid out by ``grid`` (``ax`` is then a flat array of them; with an odd count the last
@@ -111,7 +121,7 @@ def new_figure(outdir, stem: str, ncols: int = 1, figsize=(4.4, 3.3)):
     """
     with styled() as plt:
         rows, cols = grid(ncols)
-        fig = plt.figure(figsize=print_size(ncols, figsize), layout="constrained")
+        fig = plt.figure(figsize=print_size(ncols, figsize, row_height), layout="constrained")
         gs = fig.add_gridspec(rows, cols)
         cells = [gs[i // cols, i % cols] for i in range(ncols)]
         if ncols % cols:  # an odd count: the last panel spans what is left of its row

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import ci_label, new_figure
+from . import ci_label, legend_below, new_figure
 
 _LABELS = {"sgd": r"$\tilde L_{SGD}$ (claim)", "plain": "plain flow", "gd": r"GD-only $L+\frac{\eta}{4}|\nabla L|^2$",
            "wrong": r"wrong coeff. $\frac{\eta}{2m}$", "composition": "composition-averaged (claim)",
@@ -81,7 +81,7 @@ def _slope_panel(ax, result):
         ax.errorbar([], [], xerr=[], fmt="o", color="C1", mfc="white", label=f"Monte Carlo ({ci_label(result)})")
     ax.set_xlabel("fitted log-log slope")
     ax.set_ylim(-0.8, len(items) - 0.2)
-    ax.legend(fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=1)
+    legend_below(ax, fontsize=6.5)
 
 
 def figure_c1(result, outdir) -> list[str]:

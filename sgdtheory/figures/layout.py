@@ -129,8 +129,8 @@ def declutter(fig, passes: int = 3) -> int:
     """Fix the tick-label collisions matplotlib can see; return how many axes (x or y) were changed.
 
     Along an axis whose drawn tick labels overlap: numeric labels are thinned (sorted by position, each label
-    that overlaps the last one kept is hidden -- the ticks stay); category labels are rotated (30, then 60,
-    then 90 degrees).  The figure is redrawn after each pass (a layout engine may move things), at most
+    that overlaps the last one kept is hidden -- the ticks stay); category labels along x are rotated (30, then
+    60, then 90 degrees), along y made smaller (by half a point per pass, down to 5.5 pt).  The figure is redrawn after each pass (a layout engine may move things), at most
     ``passes`` times.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -151,11 +151,15 @@ def declutter(fig, passes: int = 3) -> int:
                     continue
                 now += 1
                 changed.add(id(axis))
-                if horizontal and not all(_numeric(lab.get_text()) for lab, _ in boxes):
-                    for lab in axis.get_ticklabels():
-                        lab.set_rotation(30 * (attempt + 1))
-                        lab.set_horizontalalignment("right")
-                        lab.set_rotation_mode("anchor")
+                if not all(_numeric(lab.get_text()) for lab, _ in boxes):
+                    if horizontal:
+                        for lab in axis.get_ticklabels():
+                            lab.set_rotation(30 * (attempt + 1))
+                            lab.set_horizontalalignment("right")
+                            lab.set_rotation_mode("anchor")
+                    else:  # row labels cannot be dropped or turned: make them smaller, down to 5.5 pt
+                        for lab in axis.get_ticklabels():
+                            lab.set_fontsize(max(5.5, lab.get_fontsize() - 0.5))
                     continue
                 boxes.sort(key=lambda lb: lb[1].x0 if horizontal else lb[1].y0)
                 kept = None

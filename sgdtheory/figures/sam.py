@@ -43,7 +43,7 @@ def fig_d13_sam(result, outdir) -> list[str]:
         for k, (x, lab) in enumerate(((ls["m_s"], "$m_s$"), (ls["b"], "$b$"), (ls["m_f"], "$m_f$"),
                                       (ls["m_s"] + ls["rho"], r"$m_s+\rho$"), (ls["b"] + ls["rho"], r"$b+\rho$"))):
             ax.axvline(x, color="0.7", linewidth=0.7, linestyle=":")
-            ax.text(x, top - 0.07 * (top - Lx.min()) * (k + 0.3), lab, fontsize=7, ha="center", va="top")
+            ax.text(x, top - 0.11 * (top - Lx.min()) * (k + 0.3), lab, fontsize=7, ha="center", va="top")
         ax.set_ylim(Lx.min() - 0.1, top)
         ax.set_xlabel("w")
         ax.set_ylabel("L(w)")
