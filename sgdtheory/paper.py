@@ -45,6 +45,9 @@ SEED_NAMES = {"000": "Huszár, SGD notes", "001": "KAIST EE807 lecture 2", "002"
 LATEX_PACKAGES = "latexmk texlive-latex-base texlive-latex-recommended texlive-fonts-recommended texlive-latex-extra"
 
 
+# families whose figures are printed in the appendix (their ledger and key checks stay in the main text)
+FIGURES_IN_APPENDIX = ("E",)
+
 # layout findings (figures.layout.problems) that the build reports but does not fail on
 LAYOUT_WARNINGS = ("legend hides data",)
 
@@ -303,7 +306,11 @@ def write_sources(gen: Path, records: dict, quick: bool, seed: int, level: float
                 written.append(f"figures/{Path(f).name}")
     ordered = [r for c, r in sorted(records.items(), key=lambda kv: _order(kv[0]))]
     for fam in FAMILIES:
-        put(f"sections/family_{fam}.tex", _family_section(fam, [r for r in ordered if r["claim"][0] == fam]))
+        put(f"sections/family_{fam}.tex", _family_section(fam, [r for r in ordered if r["claim"][0] == fam],
+                                                          figures_in_text=fam not in FIGURES_IN_APPENDIX))
+    put("figures_appendix.tex", "\n".join(_figure_env(r, f, False) for r in ordered
+                                          if r["claim"][0] in FIGURES_IN_APPENDIX
+                                          for f in r["figures"] if f.endswith(".pdf")) + "\n\\FloatBarrier\n")
     put("summary.tex", _summary_table(ordered))
     put("errata.tex", _errata_ledger([r for r in ordered if r["kind"] == "erratum" or r["claim"].startswith("E")]))
     put("checks.tex", _full_tables(ordered))
@@ -491,7 +498,7 @@ def _print_size(pdf: Path) -> tuple[float, float]:
     return w * s, h * s
 
 
-def _family_section(fam: str, recs: list) -> str:
+def _family_section(fam: str, recs: list, figures_in_text: bool = True) -> str:
     """The generated part of a family's section (the section heading and the discussion are in main.tex and
     paper/discussion/): one subsection per claim with its statement, figure and the checks that carry it."""
     if not recs:
@@ -508,9 +515,12 @@ def _family_section(fam: str, recs: list) -> str:
         out.append(f"\\noindent\\textbf{{Claim.}} {_statement_tex(r)}\\\\\n\\textit{{Source:}} {tex(r['source'])}. "
                    f"\\textit{{Status:}} {tex(r['status'])}: {good} of {total} checks as expected "
                    f"(all in Table~\\ref{{tab:all-{cid}}}, run in {r['elapsed_seconds']:.1f}\\,s).\n")
-        for f in r["figures"]:
-            if f.endswith(".pdf"):
-                out.append(_figure_env(r, f, True))
+        figs = [f for f in r["figures"] if f.endswith(".pdf")]
+        if figures_in_text:
+            out += [_figure_env(r, f, True) for f in figs]
+        elif figs:
+            out.append("Figure" + ("s " if len(figs) > 1 else " ")
+                       + ", ".join(f"\\ref{{fig:{Path(f).stem}}}" for f in figs) + " (appendix).\n")
         keys = key_checks(r)
         if keys:
             out.append(_key_table(keys))

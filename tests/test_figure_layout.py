@@ -77,7 +77,7 @@ def test_new_figure_grid_and_print_size():
     assert figures.grid(1) == (1, 1) and figures.grid(3) == (2, 2) and figures.grid(4) == (2, 2)
     w, h = figures.print_size(4, (17.0, 4.2))
     assert w <= figures.MAX_WIDTH + 1e-12 and h <= figures.PRINT_HEIGHT
-    assert figures.print_size(1, (3.6, 2.7)) == (3.6, 2.7)
+    assert figures.print_size(1, (3.4, 2.6)) == (3.4, 2.6)
     w, h = figures.print_size(1, (8.0, 3.0))
     assert w == figures.MAX_SINGLE_WIDTH and abs(h / w - 3.0 / 8.0) < 1e-12
 
@@ -118,3 +118,12 @@ def test_declutter_thins_numbers_and_rotates_categories(plt):
     assert not any("text overlaps text" in p for p in layout.problems(fig, legend_data=False))
     assert bx.get_xticklabels()[0].get_rotation() in (30, 60, 90)
     assert sum(lab.get_visible() for lab in ax.get_xticklabels()) < 30
+
+
+def test_a_squeezed_panel_is_found(plt):
+    fig = plt.figure(figsize=(4.0, 2.5))
+    fig.add_axes([0.1, 0.15, 0.05, 0.7]).plot([0, 1], [0, 1])  # 0.2 in wide, as a layout engine leaves it
+    fig.add_axes([0.45, 0.15, 0.5, 0.7]).plot([0, 1], [1, 0])
+    found = layout.problems(fig, legend_data=False)
+    assert any(p.startswith("panel collapsed: panel 1") for p in found), found
+    assert not any("panel 2 is" in p for p in found)

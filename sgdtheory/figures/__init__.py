@@ -24,7 +24,7 @@ PRINT_HEIGHT = FIGURE_HEIGHT_FRACTION * TEXT_HEIGHT
 MAX_WIDTH = PRINT_WIDTH  # printed 1:1, so the sizes set in the style are the printed sizes
 MIN_ROW_HEIGHT = 2.0
 MAX_PANEL_ASPECT = 0.62  # panel height / width after rescaling
-MAX_SINGLE_WIDTH = 3.7  # a one-panel figure is drawn at most this wide (its text stays at the style's size)
+MAX_SINGLE_WIDTH = 3.5  # a one-panel figure is drawn at most this wide (its text stays at the style's size)
 
 # Layout problems of every figure saved by this process, by file stem (figures.layout.problems at print size).
 LAYOUT_PROBLEMS: dict[str, list[str]] = {}

@@ -7,7 +7,7 @@ import matplotlib.ticker
 import numpy as np
 
 from ..theory import bayesian_sgd as tb
-from . import ci_label, new_figure
+from . import ci_label, legend_below, new_figure
 
 
 def _ellipse(S2: np.ndarray, n: int = 200) -> np.ndarray:
@@ -75,7 +75,7 @@ def fig_b8_bayesian_sgd(result, outdir) -> list[str]:
         ax.set_xlabel(r"$\theta_0 - \theta^*_0$")
         ax.set_ylabel(r"$\theta_1 - \theta^*_1$")
         ax.set_title(f"(b) {case['label']} at $\\epsilon^*$: 1-$\\sigma$ ellipses")
-        ax.legend(fontsize=6.5, loc="upper left")
+        legend_below(ax, fontsize=6.5)
 
         ax = axes[2]
         R = tb.whitening(np.array(p["A"]) * N)

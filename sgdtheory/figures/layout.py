@@ -9,7 +9,7 @@ boxes (``Artist.get_window_extent(renderer)``) that matplotlib itself reports:
 * **text on another panel** -- a text of one axes inside the plotting area of another (the label of one
   panel running into its neighbour);
 * **panel on panel** -- two plotting areas that intersect (insets, i.e. axes wholly inside another, are
-  exempt);
+  exempt); a plotting area less than ``MIN_PANEL_INCHES`` wide or high (squeezed by its labels or legend);
 * **legend on data** -- a vertex of a line or a point of a scatter/errorbar collection of the same axes
   inside the legend box;
 * **too small in print** -- with ``printed_width`` (and ``printed_height``) in inches given, the saved
@@ -27,6 +27,7 @@ import re
 import numpy as np
 
 DEFAULT_TOL = 1.0  # pixels at the figure's dpi
+MIN_PANEL_INCHES = 0.8  # a plotting area narrower or lower than this has been squeezed by its decorations
 
 
 def _visible(artist) -> bool:
@@ -221,6 +222,11 @@ def problems(fig, tol: float = DEFAULT_TOL, printed_width: float | None = None, 
                 continue
             if _overlap(b, boxes[other], tol):
                 out.append(f"text runs into another panel: {_name(t, ax_index, ax)} inside panel {ax_index[other] + 1}")
+    # collapsed panels (a layout engine squeezed a plotting area to make room for its decorations)
+    for ax in axes:
+        w, h = boxes[ax].width / fig.dpi, boxes[ax].height / fig.dpi
+        if ax not in insets and min(w, h) < MIN_PANEL_INCHES:
+            out.append(f"panel collapsed: panel {ax_index[ax] + 1} is {w:.2f} x {h:.2f} in")
     # panel on panel
     for i, a in enumerate(axes):
         for b in axes[i + 1:]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import ci_label, new_figure
+from . import ci_label, legend_below, new_figure
 
 
 def figure_d1(result, outdir) -> list[str]:
@@ -44,7 +44,7 @@ def figure_d2(result, outdir) -> list[str]:
         ax.set_xlabel("step $t$")
         ax.set_ylabel(r"$w_t - w^*$ (coordinate 0, path 0)")
         ax.set_title(f"D2: EMA form = heavy ball (beta = {d['beta']:g})")
-        ax.legend(fontsize=7)
+        legend_below(ax, fontsize=6.5)
         bx.plot(t, d["hbN0"], "C0-", lw=2.5, alpha=0.5, label=r"engine heavy ball, $\mu = 1 - 1/N$")
         bx.plot(t, d["mc0"], "k:", label=r"McAllester: $\Phi \leftarrow \Phi - N\eta\mu_t$")
         bx.plot(t, d["mc_wrong0"], "C3--", label=r"control: $\Phi \leftarrow \Phi - \eta\mu_t$")
@@ -73,8 +73,8 @@ def figure_d3(result, outdir) -> list[str]:
                     label=r"$\propto\rho^k$, $\rho = (\kappa-1)/(\kappa+1)$")
         ax.set_xlabel("step $k$")
         ax.set_ylabel(r"$|w_k - w^*|$ (no noise)")
-        ax.set_title(f"D3: narrow valley, kappa = {d['kappa']:.4g}")
-        ax.legend(fontsize=7)
+        ax.set_title(f"D3: narrow valley, $\\kappa$ = {d['kappa']:.4g}")
+        legend_below(ax, fontsize=6.5)
         st = d["stationary"]
         names = ["heavy ball", "tuned GD"]
         for i, key in enumerate(("hb", "gd")):

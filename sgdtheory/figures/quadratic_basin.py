@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import ci_label, new_figure, z_value
+from . import ci_label, legend_below, new_figure, z_value
 
 
 def _loglog(ax, xticks):
@@ -38,7 +38,7 @@ def figure_b4(result, outdir) -> list[str]:
         ax.set_ylim(0, 1.3 * max(y.max(), exact_y.max() if exact_y.size else 0))
         ax.set_xlabel(r"learning rate $\eta$")
         ax.set_ylabel(r"$L(\eta) - L(\Phi^*)$")
-        ax.legend(loc="upper left")
+        legend_below(ax, fontsize=7)
         R = y / etas
         Rh = h / etas
         bx.errorbar(etas, R, yerr=Rh, fmt="o", color="C5", mfc="white", label=f"Monte Carlo ({ci_label(result)})")

@@ -77,7 +77,7 @@ def figure_e2(result, outdir) -> list[str]:
         ax.set_xlabel("number of terms $K$")
         ax.set_ylabel("partial sum")
         ax.set_title("E2: the geometric series of the running average")
-        ax.legend(fontsize=8)
+        legend_below(ax, fontsize=7)
     return paths
 
 
