@@ -30,7 +30,7 @@ def fig_b8_bayesian_sgd(result, outdir) -> list[str]:
     A, C, N, S = np.array(p["A"]), np.array(p["C"]), p["N"], p["batch_size"]
     curve = tb.KLCurve(A, C, N, S)
     e = d["eps_star"]
-    with new_figure(outdir, "fig_b8_bayesian_sgd", ncols=3, figsize=(14.0, 4.6)) as (fig, axes, paths):
+    with new_figure(outdir, "fig_b8_bayesian_sgd", ncols=3, figsize=(14.0, 4.6), row_height=3.3) as (fig, axes, paths):
         ax = axes[0]
         ms = np.array([r["m"] for r in d["sweep"]])
         hi = min(1.25 * ms.max(), 0.98 * curve.stability_limit / e)
@@ -61,7 +61,7 @@ def fig_b8_bayesian_sgd(result, outdir) -> list[str]:
         ax.set_xlabel(r"learning rate $\epsilon$")
         ax.set_ylabel(r"KL$(q_\epsilon\,\|\,$posterior$)$ (nats)")
         ax.set_title("(a) KL of the stationary law to the posterior")
-        ax.legend(fontsize=6.5, loc="upper center")
+        legend_below(ax, fontsize=6.5)
 
         ax = axes[1]
         case = d["cases"]["user"]
@@ -106,5 +106,5 @@ def fig_b8_bayesian_sgd(result, outdir) -> list[str]:
         ax.set_xlabel(r"$(P^{1/2}\theta)_0$")
         ax.set_ylabel(r"$(P^{1/2}\theta)_1$")
         ax.set_title(r"(c) whitened by the posterior precision $P = NA$, at $\epsilon^*$")
-        ax.legend(fontsize=6.0, loc="upper left")
+        legend_below(ax, fontsize=6.5, ncol=2)
     return paths

@@ -58,7 +58,7 @@ def figure_d3(result, outdir) -> list[str]:
     """Left: noise-free decay |delta_k| of heavy ball (Polyak) and tuned GD with the predicted k rho^k and rho^k
     envelopes.  Right: stationary excess loss under noise, exact vs Monte Carlo with intervals, and the controls."""
     d = result.data
-    with new_figure(outdir, "fig_d3_narrow_valley", ncols=2, figsize=(9.0, 3.5)) as (fig, axes, paths):
+    with new_figure(outdir, "fig_d3_narrow_valley", ncols=2, figsize=(9.0, 3.5), row_height=3.3) as (fig, axes, paths):
         ax, bx = axes
         rh, rg = np.array(d["r_hb"]), np.array(d["r_gd"])
         kh, kg = np.arange(rh.size), np.arange(rg.size)

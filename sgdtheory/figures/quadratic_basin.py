@@ -27,7 +27,7 @@ def figure_b4(result, outdir) -> list[str]:
     g2 = d["mean_sq_grad_batch"]
     exact_x = np.array(d.get("exact_eta", etas))
     exact_y = np.array(d.get("exact_excess", []))
-    with new_figure(outdir, "fig_b4_quadratic_basin", ncols=2, figsize=(7.2, 3.2)) as (fig, (ax, bx), paths):
+    with new_figure(outdir, "fig_b4_quadratic_basin", ncols=2, figsize=(7.2, 3.2), row_height=3.5) as (fig, (ax, bx), paths):
         x = np.linspace(0, etas.max() * 1.05, 200)
         if exact_y.size:
             ax.plot(exact_x, exact_y, label="exact (stationary 2nd-moment eq.)")
