@@ -514,7 +514,7 @@ def _family_section(fam: str, recs: list, figures_in_text: bool = True) -> str:
         out.append(f"\\subsection{{{_title_tex(r)}}}\\label{{claim:{cid}}}")
         out.append(f"\\noindent\\textbf{{Claim.}} {_statement_tex(r)}\\\\\n\\textit{{Source:}} {tex(r['source'])}. "
                    f"\\textit{{Status:}} {tex(r['status'])}: {good} of {total} checks as expected "
-                   f"(all in Table~\\ref{{tab:all-{cid}}}, run in {r['elapsed_seconds']:.1f}\\,s).\n")
+                   f"(all of them on p.~\\pageref{{tab:all-{cid}}}; run in {r['elapsed_seconds']:.1f}\\,s).\n")
         figs = [f for f in r["figures"] if f.endswith(".pdf")]
         if figures_in_text:
             out += [_figure_env(r, f, True) for f in figs]

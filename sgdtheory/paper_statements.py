@@ -170,8 +170,8 @@ FINDINGS = {
     "AsevenReshErrSlope": ("A7", r"^reshuffle: slope of E\|w_T - w\*\|\^2 in eta = exact"),
     "AsevenReplErrSlope": ("A7", r"^with replacement: slope of E\|w_T - w\*\|\^2 in eta = exact"),
     # C6: the finite-time flat occupancy grows with eta/B; the stationary one falls.
-    "CsixFirst": ("C6", r"^flat-basin occupancy over t = .* = exact discrete chain"),
-    "CsixLast": ("C6", r"^flat-basin occupancy over t = .* = exact discrete chain", "last"),
+    "CsixFirst": ("C6", r"^flat-basin occupancy over t = .* = exact discrete chain.*B = 1\)$"),
+    "CsixLast": ("C6", r"^flat-basin occupancy over t = .* = exact discrete chain.*B = 1\)$", "last"),
     "CsixIndependent": ("C6", r"^control: occupancy independent of eta/B"),
     "CsixStationary": ("C6", r"^control \(stationary reading\)"),
     "CsixNotEta": ("C6", r"^eta/B, not eta"),
