@@ -38,7 +38,7 @@ def _error_panel(ax, block: dict, title: str, floor=None, leading=None, m=None, 
     ax.set_xlabel(r"learning rate $\eta$")
     ax.set_ylabel(r"$|E[w_m] - w(m\eta)|$" if m is None or m > 1 else r"$|w_1 - w(\eta)|$")
     ax.set_title(title)
-    ax.legend(fontsize=6)
+    legend_below(ax, fontsize=6)
 
 
 _SETTINGS = (("fixed time", "(b) fixed T"), ("one step (quadratic)", "(a) one step"),
@@ -90,7 +90,7 @@ def figure_c1(result, outdir) -> list[str]:
     orders: projected mean errors with intervals and the exact order average; (d) every slope with its
     interval and the predicted exponents."""
     d = result.data
-    with new_figure(outdir, "fig_c1_modified_loss", ncols=4, figsize=(17.0, 4.2)) as (fig, axes, paths):
+    with new_figure(outdir, "fig_c1_modified_loss", ncols=4, figsize=(17.0, 4.2), row_height=3.0) as (fig, axes, paths):
         q = d["quadratic"]
         _error_panel(axes[0], q, f"(a) quadratic, m = {q['m']}, exact over orders", q["floor"], q["leading"], q["m"])
         if "polynomial" in d:
@@ -124,7 +124,7 @@ _C2_LABELS = {"gd": r"$L+\frac{\eta}{4}|\nabla L|^2$ (claim)"}
 def figure_c2(result, outdir) -> list[str]:
     """(a) one GD step against the flows; (b) N = T/eta steps at fixed time; (c) the 1-D quartic; (d) slopes."""
     d = result.data
-    with new_figure(outdir, "fig_c2_gd_modified_loss", ncols=4, figsize=(17.0, 4.2)) as (fig, axes, paths):
+    with new_figure(outdir, "fig_c2_gd_modified_loss", ncols=4, figsize=(17.0, 4.2), row_height=3.0) as (fig, axes, paths):
         _error_panel(axes[0], d["one_step"], "(a) one GD step (quadratic)", d["one_step"]["floor"], None, 1, _C2_LABELS)
         _error_panel(axes[1], d["fixed_time"], f"(b) fixed time T = {d['fixed_time']['T']:g} (quadratic)",
                      d["fixed_time"]["floor"], None, 1, _C2_LABELS)
