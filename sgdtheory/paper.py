@@ -545,22 +545,21 @@ def _summary_table(recs: list) -> str:
         good, total = _counts(r)
         fig = _figure_name(r)
         if h is None:
-            pred = est = verdict = "--"
+            pred = est = interval = verdict = "--"
         else:
             pred = (r"$\le$ " if h.get("bound") else "") + num(h["prediction"], 4)
-            est = num(h["estimate"]["value"], 4) + ("" if _exact(h) else f" {_interval_tex(h)}")
-            verdict = _verdict_tex(h)
+            est, interval, verdict = num(h["estimate"]["value"], 4), _interval_tex(h), _verdict_tex(h)
         status = f"{good}/{total}" + ("" if r["status"] == r["expected_status"] else r" \textbf{!}")
         figref = f"\\ref{{fig:{fig}}}" if fig else "--"
         rows.append(f"\\hyperref[claim:{cid}]{{{cid}}} & {short(cid, r.get('title', ''))} & {pred} & {est} & "
-                    f"{verdict} & {status} & {figref} \\\\")
-    return (r"\begin{footnotesize}\begin{longtable}{@{}l p{0.36\textwidth} r p{0.2\textwidth} l r r@{}}" "\n"
+                    f"{interval} & {verdict} & {status} & {figref} \\\\")
+    return (r"\begin{footnotesize}\begin{longtable}{@{}l p{0.3\textwidth} r r l l r r@{}}" "\n"
             r"\caption{All claims. Prediction and estimate are those of the claim's first Monte Carlo check of role "
             r"``claim'' (with its interval at the run's level; a claim checked only exactly shows its first exact "
             r"check); \emph{as exp.}\ counts the claim's checks whose "
             r"verdict is the expected one.}\label{tab:summary}\\" "\n"
-            r"\toprule ID & statement & prediction & estimate & verdict & as exp. & fig.\\ \midrule\endfirsthead" "\n"
-            r"\toprule ID & statement & prediction & estimate & verdict & as exp. & fig.\\ \midrule\endhead" "\n"
+            r"\toprule ID & statement & prediction & estimate & interval & verdict & as exp. & fig.\\ \midrule\endfirsthead" "\n"
+            r"\toprule ID & statement & prediction & estimate & interval & verdict & as exp. & fig.\\ \midrule\endhead" "\n"
             + "\n".join(rows) + "\n\\bottomrule\n\\end{longtable}\\end{footnotesize}\n")
 
 
