@@ -35,22 +35,22 @@ def figure_d2(result, outdir) -> list[str]:
     """One coordinate of one noisy path: EMA form vs heavy ball at lr eta(1 - beta) (identical) and at lr eta;
     McAllester's N eta mu form vs heavy ball(1 - 1/N) and the N-dropped control."""
     d = result.data
-    with new_figure(outdir, "fig_d2_parameterisations", ncols=2, figsize=(9.0, 3.5)) as (fig, axes, paths):
+    with new_figure(outdir, "fig_d2_parameterisations", ncols=2, figsize=(9.0, 3.5), row_height=3.2) as (fig, axes, paths):
         ax, bx = axes
         t = np.arange(len(d["ema0"]))
         ax.plot(t, d["hb0"], "C0-", lw=2.5, alpha=0.5, label=r"engine heavy ball, lr $\eta(1-\beta)$")
         ax.plot(t, d["ema0"], "k:", label=r"EMA form, lr $\eta$")
         ax.plot(t, d["hb_wrong0"], "C3--", label=f"control: heavy ball, lr {d['ctrl_lr']:.3g}")
         ax.set_xlabel("step $t$")
-        ax.set_ylabel(r"$w_t - w^*$ (coordinate 0, path 0)")
-        ax.set_title(f"D2: EMA form = heavy ball (beta = {d['beta']:g})")
+        ax.set_ylabel(r"$(w_t - w^*)_0$, path 0")
+        ax.set_title(f"D2: EMA form = heavy ball ($\\beta$ = {d['beta']:g})")
         legend_below(ax, fontsize=6.5)
         bx.plot(t, d["hbN0"], "C0-", lw=2.5, alpha=0.5, label=r"engine heavy ball, $\mu = 1 - 1/N$")
         bx.plot(t, d["mc0"], "k:", label=r"McAllester: $\Phi \leftarrow \Phi - N\eta\mu_t$")
         bx.plot(t, d["mc_wrong0"], "C3--", label=r"control: $\Phi \leftarrow \Phi - \eta\mu_t$")
         bx.set_xlabel("step $t$")
-        bx.set_title(f"v_t = N eta mu_t (N = {d['N']})")
-        bx.legend(fontsize=7)
+        bx.set_title(f"$v_t = N\\eta\\mu_t$ (N = {d['N']})")
+        legend_below(bx, fontsize=6.5)
     return paths
 
 
@@ -89,7 +89,7 @@ def figure_d3(result, outdir) -> list[str]:
         bx.set_yscale("log")
         bx.set_ylabel(r"stationary $E\,[L(w) - L(w^*)]$")
         bx.set_title("with gradient noise N(0, C)")
-        bx.legend(fontsize=7)
+        legend_below(bx, fontsize=6.5)
     return paths
 
 
