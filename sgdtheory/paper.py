@@ -19,8 +19,10 @@ and there must be no undefined reference or citation.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import pickle
 import re
 import shutil
 import subprocess
@@ -43,21 +45,62 @@ SEED_NAMES = {"000": "Huszár, SGD notes", "001": "KAIST EE807 lecture 2", "002"
 LATEX_PACKAGES = "latexmk texlive-latex-base texlive-latex-recommended texlive-fonts-recommended texlive-latex-extra"
 
 
+# families whose figures are printed in the appendix (their ledger and key checks stay in the main text)
+FIGURES_IN_APPENDIX = ("E",)
+
+# layout findings (figures.layout.problems) that the build reports but does not fail on
+LAYOUT_WARNINGS = ("legend hides data",)
+
+
 class PaperError(RuntimeError):
     """The paper could not be regenerated or built (the message says why and what to do)."""
 
 
-def package_source_hash() -> str:
-    """sha256 over the package's Python sources and style file (sorted by path), except the pipeline and the
-    command line themselves, which change no result."""
-    root = Path(__file__).resolve().parent
+_NO_RESULT_FILES = ("paper.py", "cli.py", "paper_statements.py", "layout.py")
+
+
+def _hash_files(paths, root: Path) -> str:
     h = hashlib.sha256()
-    for p in sorted(list(root.rglob("*.py")) + list(root.rglob("*.mplstyle"))):
-        if "__pycache__" in p.parts or p.name in ("paper.py", "cli.py"):  # these do not change any result
-            continue
+    for p in sorted(paths):
         h.update(str(p.relative_to(root)).encode())
         h.update(p.read_bytes())
     return h.hexdigest()
+
+
+def _is_figure_source(p: Path, root: Path) -> bool:
+    return p.suffix == ".mplstyle" or p.relative_to(root).parts[0] == "figures"
+
+
+def _package_files(root: Path) -> list[Path]:
+    return [p for p in list(root.rglob("*.py")) + list(root.rglob("*.mplstyle"))
+            if "__pycache__" not in p.parts and p.name not in _NO_RESULT_FILES]  # these change no result
+
+
+def package_source_hash() -> str:
+    """sha256 over the package's Python sources (sorted by path) that make a claim's result: everything except
+    the pipeline and the command line themselves and the figure code (``figures/``, the style file), which
+    only draws a result (``figure_source_hash``)."""
+    root = Path(__file__).resolve().parent
+    return _hash_files([p for p in _package_files(root) if not _is_figure_source(p, root)], root)
+
+
+def figure_source_hash(claim=None) -> str:
+    """sha256 over the figure code: when only this changes, a claim's figures are redrawn from its saved result
+    instead of re-running it.  For ``claim``: the shared figure code (``figures/__init__.py``, ``layout.py``,
+    the style file) and the ``figures`` modules that the module defining ``claim.figure`` imports; without a
+    claim (or when those imports cannot be read) all of ``figures/``."""
+    import sys
+
+    root = Path(__file__).resolve().parent
+    files = [p for p in _package_files(root) if _is_figure_source(p, root)]
+    names = None
+    mod = sys.modules.get(getattr(getattr(claim, "figure", None), "__module__", "") or "")
+    if mod is not None and getattr(mod, "__file__", None):
+        names = set(re.findall(r"from \.\.figures import (\w+)", Path(mod.__file__).read_text()))
+    if names:
+        files = [p for p in files if p.suffix == ".mplstyle" or p.name in ("__init__.py", "layout.py")
+                 or p.stem in names]
+    return _hash_files(files + [root / "figures" / "layout.py"], root)
 
 
 def cache_key(claim_id: str, quick: bool, seed: int, level: float, source_hash: str) -> str:
@@ -103,7 +146,8 @@ def tex(text) -> str:
 
 
 def num(x: float, digits: int = 5) -> str:
-    """A number for a table: %.{digits}g with a LaTeX exponent."""
+    """A number for a table or the text: %.{digits}g with a LaTeX exponent (``\\ensuremath``, so that it can
+    stand in text and in maths)."""
     if x is None:
         return "--"
     if isinstance(x, str):
@@ -112,8 +156,8 @@ def num(x: float, digits: int = 5) -> str:
     m = re.fullmatch(r"(-?[\d.]+)e([+-])0*(\d+)", s)
     if m:
         mant, sign, ex = m.groups()
-        return f"${mant}\\times 10^{{{'-' if sign == '-' else ''}{ex}}}$"
-    return s.replace("-", "$-$") if s.startswith("-") else s
+        return f"\\ensuremath{{{mant}\\times 10^{{{'-' if sign == '-' else ''}{ex}}}}}"
+    return "\\ensuremath{-}" + s[1:] if s.startswith("-") else s
 
 
 def _macro_name(text: str) -> str:
@@ -141,20 +185,45 @@ def regenerate(paper_dir: Path, quick: bool, seed: int = 20261123, level: float 
     for k, cid in enumerate(claim_ids, 1):
         claim = REGISTRY[cid]
         key = cache_key(cid, quick, seed, level, src)
+        fig_src = figure_source_hash(claim)
         path = res_dir / f"{cid}.json"
+        saved = res_dir / f"{cid}.result.pkl"
         rec = _load(path)
         fresh = (rec is not None and rec.get("cache_key") == key and all(Path(f).is_file() for f in rec["figures"]))
-        if fresh and not force:
+        if fresh and not force and rec.get("figure_key") == fig_src:
             progress(f"[{k}/{len(claim_ids)}] {cid}: up to date (key {key})")
+            records[cid] = rec
+            continue
+        kept = {}
+        if fresh and not force and saved.is_file():
+            try:
+                with open(saved, "rb") as fh:
+                    kept = pickle.load(fh)  # written by this pipeline below, never from elsewhere
+            except Exception:  # unreadable: run the claim again
+                kept = {}
+        if fresh and not force and saved.is_file() and kept.get("key") == key:
+            progress(f"[{k}/{len(claim_ids)}] {cid}: result up to date, figure code changed: redrawing ...")
+            rec["figures"], rec["layout"] = _draw(claim, kept["result"], res_dir)
+            rec["figure_key"] = fig_src
+            atomic_write_text(path, json.dumps(rec, indent=2) + "\n")
             records[cid] = rec
             continue
         progress(f"[{k}/{len(claim_ids)}] {cid}: running ({'quick' if quick else 'full'} mode) ...")
         settings = Settings(quick=quick, seed=seed, level=level, progress=lambda m, c=cid: progress(f"    {c}: {m}"))
         t0 = time.perf_counter()
-        rec = run_claim(claim, claim.default_instance(), settings, res_dir)
+        kept = {}
+        rec = run_claim(_keeping_result(claim, kept), claim.default_instance(), settings, res_dir, figures=False)
         levels = rec.pop("_levels")
         rec["levels"] = levels
+        if "result" in kept:
+            try:
+                with open(saved, "wb") as fh:
+                    pickle.dump({"key": key, "result": kept["result"]}, fh)
+            except Exception:  # a result that cannot be pickled is simply not kept for redrawing
+                saved.unlink(missing_ok=True)
+            rec["figures"], rec["layout"] = _draw(claim, kept["result"], res_dir)
         rec["cache_key"] = key
+        rec["figure_key"] = fig_src
         atomic_write_text(path, json.dumps(rec, indent=2) + "\n")
         timing[cid] = time.perf_counter() - t0
         records[cid] = rec
@@ -164,9 +233,33 @@ def regenerate(paper_dir: Path, quick: bool, seed: int = 20261123, level: float 
     manifest = {"stamp": stamp, "quick": quick, "seed": seed, "level": level, "source_hash": src,
                 "claims": {c: r["cache_key"] for c, r in records.items()}, "files": files,
                 "figures": sorted({Path(f).name for r in records.values() for f in r["figures"]}),
-                "seconds": time.perf_counter() - t_start, "reran": sorted(timing)}
+                "seconds": time.perf_counter() - t_start, "reran": sorted(timing),
+                "layout": {stem: p for r in records.values() for stem, p in (r.get("layout") or {}).items() if p}}
+    for stem, probs in manifest["layout"].items():
+        for msg in probs:
+            progress(f"layout: {stem}: {msg}")
     atomic_write_text(gen / "manifest.json", json.dumps(manifest, indent=2) + "\n")
     return manifest
+
+
+def _keeping_result(claim, kept: dict):
+    """The claim with its ``run`` wrapped to keep the ClaimResult in ``kept`` (to save it for redrawing)."""
+    def run(instance, settings):
+        kept["result"] = claim.run(instance, settings)
+        return kept["result"]
+
+    return dataclasses.replace(claim, run=run)
+
+
+def _draw(claim, result, res_dir: Path) -> tuple[list, dict]:
+    """Draw a claim's figures from its result; return the paths and each figure's layout problems."""
+    from . import figures
+
+    if claim.figure is None or result.diverged:
+        return [], {}
+    figures.LAYOUT_PROBLEMS.clear()
+    paths = [str(p) for p in claim.figure(result, Path(res_dir) / "figures")]
+    return paths, {Path(f).stem: figures.LAYOUT_PROBLEMS.get(Path(f).stem, []) for f in paths if f.endswith(".pdf")}
 
 
 def _load(path: Path):
@@ -194,7 +287,8 @@ def _bench(gen: Path, src: str, enabled: bool, progress) -> dict | None:
 
 
 def write_sources(gen: Path, records: dict, quick: bool, seed: int, level: float, bench_report, stamp: str) -> list:
-    """Write sections, errata ledger, appendix and numbers; return the generated file list (relative)."""
+    """Write the summary table, family sections (main text), errata ledger, full check tables (appendix),
+    appendix and number macros; return the generated file list (relative to ``gen``)."""
     written = []
 
     def put(rel: str, text: str):
@@ -210,11 +304,16 @@ def write_sources(gen: Path, records: dict, quick: bool, seed: int, level: float
             if f.endswith(".pdf"):
                 shutil.copy2(f, figdir / Path(f).name)
                 written.append(f"figures/{Path(f).name}")
+    ordered = [r for c, r in sorted(records.items(), key=lambda kv: _order(kv[0]))]
     for fam in FAMILIES:
-        recs = [r for c, r in sorted(records.items(), key=lambda kv: _order(kv[0])) if c[0] == fam]
-        put(f"sections/family_{fam}.tex", _family_section(fam, recs))
-    put("errata.tex", _errata_ledger([r for c, r in sorted(records.items(), key=lambda kv: _order(kv[0]))
-                                      if r["kind"] == "erratum" or c.startswith("E")]))
+        put(f"sections/family_{fam}.tex", _family_section(fam, [r for r in ordered if r["claim"][0] == fam],
+                                                          figures_in_text=fam not in FIGURES_IN_APPENDIX))
+    put("figures_appendix.tex", "\n".join(_figure_env(r, f, False) for r in ordered
+                                          if r["claim"][0] in FIGURES_IN_APPENDIX
+                                          for f in r["figures"] if f.endswith(".pdf")) + "\n\\FloatBarrier\n")
+    put("summary.tex", _summary_table(ordered))
+    put("errata.tex", _errata_ledger([r for r in ordered if r["kind"] == "erratum" or r["claim"].startswith("E")]))
+    put("checks.tex", _full_tables(ordered))
     put("appendix.tex", _appendix(records, quick, seed, level, bench_report))
     put("numbers.tex", _numbers(records, quick, seed, level, stamp))
     return written
@@ -224,63 +323,270 @@ def _order(cid: str):
     return (cid[0], int(re.sub(r"\D", "", cid) or 0))
 
 
+# -- reading a record's checks (any role string; optional fields may be missing) -----------------------------
+
+ROLE_SHORT = {"claim": "claim", "negative control": "control", "as printed": "printed", "approximation": "approx."}
+
+
+def _role(ch) -> str:
+    return str(ch.get("role", ""))
+
+
+def _is_control(ch) -> bool:
+    return _role(ch) in ("negative control", "as printed") or "control" in _role(ch)
+
+
+def _exact(ch) -> bool:
+    return float(ch["estimate"].get("level", 0.0)) >= 1.0
+
+
+def _distance(ch) -> float:
+    """How far the prediction is from the estimate in interval half-widths (the record's
+    ``distance_half_widths`` when present), inf for exact checks."""
+    d = ch.get("distance_half_widths")
+    if isinstance(d, (int, float)):
+        return float(d)
+    hw = ch.get("half_width", ch["estimate"].get("high", 0) - ch["estimate"].get("value", 0))
+    if _exact(ch) or not hw or hw <= 0:
+        return float("inf")
+    return abs(float(ch["prediction"]) - float(ch["estimate"]["value"])) / float(hw)
+
+
+def _relative_gap(ch) -> float:
+    e = float(ch["estimate"]["value"])
+    return abs(float(ch["prediction"]) - e) / max(abs(e), abs(float(ch["prediction"])), 1e-300)
+
+
+def _as_expected(ch) -> bool | None:
+    exp = ch.get("expected")
+    return None if not exp else ch.get("verdict") == exp
+
+
+def headline(rec):
+    """The check a claim's summary line quotes: its first Monte Carlo check of role 'claim' (an estimate with
+    an interval), else its first check of role 'claim', else its first check."""
+    checks = rec.get("checks") or []
+    claims = [c for c in checks if _role(c) == "claim"]
+    measured = [c for c in claims if not _exact(c)]
+    return (measured or claims or checks or [None])[0]
+
+
+def nearest_control(rec):
+    """The control hardest to reject: fewest half-widths from its estimate (exact ones by relative gap)."""
+    controls = [c for c in rec.get("checks") or [] if _is_control(c)]
+    return min(controls, key=lambda c: (_distance(c), _relative_gap(c))) if controls else None
+
+
+def key_checks(rec) -> list:
+    """The checks that carry a claim's argument, in table order: the first claim check and the headline one (the
+    first Monte Carlo claim check); the nearest control (fewest half-widths from its estimate; exact controls by relative
+    gap); the decisive approximation (the first found detectably wrong, and the first found adequate)."""
+    checks = rec.get("checks") or []
+    out = []
+
+    def add(c):
+        if c is not None and all(c is not o for o in out):
+            out.append(c)
+
+    add(next((c for c in checks if _role(c) == "claim"), None))
+    add(headline(rec))
+    controls = [c for c in checks if _is_control(c)]
+    if controls:
+        add(nearest_control(rec))
+        printed = [c for c in controls if _role(c) == "as printed"]
+        if printed:
+            add(min(printed, key=lambda c: (_distance(c), _relative_gap(c))))
+    approx = [c for c in checks if _role(c) == "approximation"]
+    add(next((c for c in approx if c.get("verdict") != c.get("expected") or "wrong" in str(c.get("verdict"))), None))
+    add(next((c for c in approx if c.get("verdict") == "adequate"), approx[0] if approx else None))
+    return out
+
+
 def _verdict_tex(ch) -> str:
-    v = ch["verdict"]
-    mark = "" if v == ch["expected"] else r" \textbf{(UNEXPECTED)}"
+    v = ch.get("verdict", "?")
+    ok = _as_expected(ch)
+    mark = r" \textbf{(UNEXPECTED)}" if ok is False else ""
     return tex(v) + mark
 
 
-def _checks_table(rec) -> str:
+def _interval_tex(ch) -> str:
+    e = ch["estimate"]
+    return "exact" if _exact(ch) else f"[{num(e['low'], 4)}, {num(e['high'], 4)}]"
+
+
+def _check_rows(checks, with_distance: bool) -> list[str]:
     rows = []
-    for ch in rec["checks"]:
-        e = ch["estimate"]
-        exact_val = e["level"] >= 1.0
-        est = num(e["value"])
-        interval = "exact" if exact_val else f"[{num(e['low'])}, {num(e['high'])}]"
-        role = {"claim": "claim", "negative control": "control", "as printed": "printed"}.get(ch["role"], ch["role"])
-        pred = (r"$\le$ " if ch.get("bound") else "") + num(ch["prediction"])
-        rows.append(f"{role} & {tex(ch['name'])} & {pred} & {est} & {interval} & {_verdict_tex(ch)} \\\\")
-    head = (r"\begin{footnotesize}\begin{longtable}{@{}l p{0.38\textwidth} r r l l@{}}" "\n"
-            r"\toprule role & check & prediction & estimate & interval & verdict\\ \midrule\endhead" "\n")
-    return head + "\n".join(rows) + "\n\\bottomrule\n\\end{longtable}\\end{footnotesize}\n"
+    for ch in checks:
+        role = ROLE_SHORT.get(_role(ch), tex(_role(ch)))
+        pred = (r"$\le$ " if ch.get("bound") else "") + num(ch["prediction"], 4)
+        cells = [role, tex(ch["name"]), pred, num(ch["estimate"]["value"], 4), _interval_tex(ch)]
+        if with_distance:
+            d = _distance(ch)
+            cells.append("--" if d == float("inf") else num(d, 2))
+        cells.append(_verdict_tex(ch))
+        rows.append(" & ".join(cells) + r" \\")
+    return rows
 
 
-def _family_section(fam: str, recs: list) -> str:
+def _checks_table(rec, checks=None, caption: str = "") -> str:
+    """A longtable of checks (all of the record's by default)."""
+    checks = rec.get("checks", []) if checks is None else checks
+    if not checks:
+        return "No checks (the run diverged or produced none).\n"
+    head = (r"\begin{footnotesize}\begin{longtable}{@{}l p{0.40\textwidth} r r l r l@{}}" "\n"
+            + (f"\\caption{{{caption}}}\\\\\n" if caption else "")
+            + r"\toprule role & check & prediction & estimate & interval & $d$ & verdict\\ \midrule\endhead" "\n")
+    return head + "\n".join(_check_rows(checks, True)) + "\n\\bottomrule\n\\end{longtable}\\end{footnotesize}\n"
+
+
+def _counts(rec) -> tuple[int, int]:
+    checks = rec.get("checks") or []
+    return sum(_as_expected(c) is not False for c in checks), len(checks)
+
+
+def _figure_name(rec) -> str | None:
+    pdfs = [Path(f).stem for f in rec.get("figures", []) if f.endswith(".pdf")]
+    return pdfs[0] if pdfs else None
+
+
+def _title_tex(rec) -> str:
+    from .paper_statements import short
+
+    cid = rec["claim"]
+    return f"\\texorpdfstring{{{cid}: {short(cid, rec.get('title', ''))}}}{{{cid}: {_pdf_text(rec.get('title', ''))}}}"
+
+
+def _pdf_text(text: str) -> str:
+    """Plain ASCII for PDF bookmarks (no maths)."""
+    return re.sub(r"[\\{}$^_&%#~|<>]", " ", "".join(ch if ord(ch) < 128 else " " for ch in str(text)))
+
+
+def _statement_tex(rec) -> str:
+    from .claims import REGISTRY
+    from .paper_statements import statement
+
+    cid = rec["claim"]
+    own = getattr(REGISTRY.get(cid), "latex_statement", "") or ""
+    return statement(cid, rec.get("statement", ""), own)
+
+
+def _figure_env(rec, f: str, main_text: bool) -> str:
+    cid = rec["claim"]
+    stem = Path(f).stem
+    width, height = _print_size(Path(f))
+    return ("\\begin{figure}[htbp]\\centering\n"
+            f"\\includegraphics[width={width:.2f}in,height={height:.2f}in,keepaspectratio]{{{Path(f).name}}}\n"
+            f"\\caption{{{cid}: made by \\texttt{{{tex(f'experiments/{stem}.py')}}} "
+            f"(\\texttt{{sgdtheory verify {cid}}}); intervals at level {rec['settings']['level']:g}.}}"
+            f"\\label{{fig:{stem}}}\n\\end{{figure}}")
+
+
+def _print_size(pdf: Path) -> tuple[float, float]:
+    """The printed size (inches) of a figure: its natural size, shrunk to fit \\linewidth by the figure
+    height allowed (figures.PRINT_WIDTH, figures.PRINT_HEIGHT), as the layout check assumes."""
+    from .figures import PRINT_HEIGHT, PRINT_WIDTH
+
+    w, h = PRINT_WIDTH, PRINT_HEIGHT
+    try:
+        m = re.search(rb"/MediaBox\s*\[\s*([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*\]", Path(pdf).read_bytes())
+        if m:
+            w = (float(m.group(3)) - float(m.group(1))) / 72.0
+            h = (float(m.group(4)) - float(m.group(2))) / 72.0
+    except OSError:
+        pass
+    s = min(1.0, PRINT_WIDTH / w, PRINT_HEIGHT / h)
+    return w * s, h * s
+
+
+def _family_section(fam: str, recs: list, figures_in_text: bool = True) -> str:
+    """The generated part of a family's section (the section heading and the discussion are in main.tex and
+    paper/discussion/): one subsection per claim with its statement, figure and the checks that carry it."""
     if not recs:
-        return f"\\section{{{FAMILIES[fam]}}}\nNo claim of this family is implemented yet.\n"
-    out = [f"\\section{{{FAMILIES[fam]}}}\\label{{sec:family-{fam}}}"]
-    n_checks = sum(len(r["checks"]) for r in recs)
+        return "No claim of this family is implemented yet.\n"
+    out = []
+    n_checks = sum(len(r.get("checks") or []) for r in recs)
     ok = sum(r["status"] == r["expected_status"] for r in recs)
-    out.append(f"{len(recs)} claims, {n_checks} checks; {ok} of {len(recs)} came out as expected.\n")
+    out.append(f"\\noindent\\emph{{{len(recs)} claims, {n_checks} checks; {ok} of {len(recs)} came out as "
+               "expected.}\n")
     for r in recs:
         cid = r["claim"]
-        out.append(f"\\subsection{{{cid}: {tex(r['title'])}}}\\label{{claim:{cid}}}")
-        out.append(f"\\textit{{Source:}} {tex(r['source'])}. \\textit{{Statement:}} {tex(r['statement'])}. "
-                   f"\\textit{{Status:}} {tex(r['status'])} (run in {r['elapsed_seconds']:.1f}\\,s).\n")
-        for f in r["figures"]:
-            if f.endswith(".pdf"):
-                stem = Path(f).stem
-                script = f"experiments/{stem}.py"
-                out.append("\\begin{figure}[H]\\centering\n"
-                           f"\\includegraphics[width=\\linewidth,height=0.32\\textheight,keepaspectratio]{{{Path(f).name}}}\n"
-                           f"\\caption{{{cid}: made by \\texttt{{{tex(script)}}} "
-                           f"(\\texttt{{sgdtheory verify {cid}}}); intervals at level {r['settings']['level']:g}.}}"
-                           f"\\label{{fig:{stem}}}\n\\end{{figure}}")
+        good, total = _counts(r)
+        out.append(f"\\subsection{{{_title_tex(r)}}}\\label{{claim:{cid}}}")
+        out.append(f"\\noindent\\textbf{{Claim.}} {_statement_tex(r)}\\\\\n\\textit{{Source:}} {tex(r['source'])}. "
+                   f"\\textit{{Status:}} {tex(r['status'])}: {good} of {total} checks as expected "
+                   f"(all of them on p.~\\pageref{{tab:all-{cid}}}; run in {r['elapsed_seconds']:.1f}\\,s).\n")
+        figs = [f for f in r["figures"] if f.endswith(".pdf")]
+        if figures_in_text:
+            out += [_figure_env(r, f, True) for f in figs]
+        elif figs:
+            out.append("Figure" + ("s " if len(figs) > 1 else " ")
+                       + ", ".join(f"\\ref{{fig:{Path(f).stem}}}" for f in figs) + " (appendix).\n")
+        keys = key_checks(r)
+        if keys:
+            out.append(_key_table(keys))
+    return "\n".join(out) + "\n"
+
+
+def _key_table(checks) -> str:
+    return ("\\begin{center}\\begin{footnotesize}\\begin{tabular}{@{}l p{0.42\\textwidth} r r l r l@{}}\\toprule\n"
+            "role & check & prediction & estimate & interval & $d$ & verdict\\\\ \\midrule\n"
+            + "\n".join(_check_rows(checks, True)) + "\n\\bottomrule\\end{tabular}\\end{footnotesize}\\end{center}\n")
+
+
+def _summary_table(recs: list) -> str:
+    """One line per claim: the statement in short, the headline check's prediction and estimate with its
+    interval, its verdict with the claim's count of checks as expected, and the figure."""
+    from .paper_statements import short
+
+    rows = []
+    for r in recs:
+        cid = r["claim"]
+        h = headline(r)
+        good, total = _counts(r)
+        fig = _figure_name(r)
+        if h is None:
+            pred = est = interval = verdict = "--"
+        else:
+            pred = (r"$\le$ " if h.get("bound") else "") + num(h["prediction"], 4)
+            est, interval, verdict = num(h["estimate"]["value"], 4), _interval_tex(h), _verdict_tex(h)
+        status = f"{good}/{total}" + ("" if r["status"] == r["expected_status"] else r" \textbf{!}")
+        figref = f"\\ref{{fig:{fig}}}" if fig else "--"
+        rows.append(f"\\hyperref[claim:{cid}]{{{cid}}} & {short(cid, r.get('title', ''))} & {pred} & {est} & "
+                    f"{interval} & {verdict} & {status} & {figref} \\\\")
+    return (r"\begin{footnotesize}\begin{longtable}{@{}l p{0.3\textwidth} r r l l r r@{}}" "\n"
+            r"\caption{All claims. Prediction and estimate are those of the claim's first Monte Carlo check of role "
+            r"``claim'' (with its interval at the run's level; a claim checked only exactly shows its first exact "
+            r"check); \emph{as exp.}\ counts the claim's checks whose "
+            r"verdict is the expected one.}\label{tab:summary}\\" "\n"
+            r"\toprule ID & statement & prediction & estimate & interval & verdict & as exp. & fig.\\ \midrule\endfirsthead" "\n"
+            r"\toprule ID & statement & prediction & estimate & interval & verdict & as exp. & fig.\\ \midrule\endhead" "\n"
+            + "\n".join(rows) + "\n\\bottomrule\n\\end{longtable}\\end{footnotesize}\n")
+
+
+def _full_tables(recs: list) -> str:
+    """Every check of every claim (the appendix)."""
+    out = []
+    for r in recs:
+        cid = r["claim"]
+        out.append(f"\\subsection*{{{cid}: all checks}}\\addcontentsline{{toc}}{{subsection}}{{{cid}: all checks}}")
+        out.append(f"\\label{{tab:all-{cid}}}")
         out.append(_checks_table(r))
-        out.append("\\clearpage")
     return "\n".join(out) + "\n"
 
 
 def _errata_ledger(recs: list) -> str:
+    """One row per erratum: the source, what is printed, how many as-printed checks were rejected, the corrected
+    form (as mathematics) and how many of its checks were verified."""
     rows = []
     for r in recs:
-        printed = [c for c in r["checks"] if c["role"] == "as printed"]
-        corrected = [c for c in r["checks"] if c["role"] == "claim"]
-        p_ok = sum(c["verdict"] == "rejected" for c in printed)
-        c_ok = sum(c["verdict"] == "verified" for c in corrected)
-        rows.append(f"{r['claim']} & {tex(r['source'])} & {tex(r['title'])} & "
-                    f"{p_ok}/{len(printed)} rejected & {tex(r['statement'])} ({c_ok}/{len(corrected)} verified) \\\\")
-    return (r"\begin{footnotesize}\begin{longtable}{@{}l p{0.14\textwidth} p{0.3\textwidth} l p{0.3\textwidth}@{}}" "\n"
+        checks = r.get("checks") or []
+        printed = [c for c in checks if _role(c) == "as printed"]
+        corrected = [c for c in checks if _role(c) == "claim"]
+        p_ok = sum(c.get("verdict") == c.get("expected", "rejected") for c in printed)
+        c_ok = sum(c.get("verdict") == c.get("expected", "verified") for c in corrected)
+        rows.append(f"\\hyperref[claim:{r['claim']}]{{{r['claim']}}} & {tex(r['source'])} & {tex(r['title'])} & "
+                    f"{p_ok}/{len(printed)} rejected & {_statement_tex(r)} ({c_ok}/{len(corrected)} verified) \\\\")
+    return (r"\begin{footnotesize}\begin{longtable}{@{}l p{0.1\textwidth} p{0.3\textwidth} l p{0.34\textwidth}@{}}" "\n"
             r"\toprule ID & source & as printed & check & corrected form \\ \midrule\endhead" "\n"
             + "\n".join(rows) + "\n\\bottomrule\n\\end{longtable}\\end{footnotesize}\n")
 
@@ -309,10 +615,61 @@ def _appendix(records: dict, quick: bool, seed: int, level: float, bench_report)
     return "\n".join(out) + "\n"
 
 
-def _numbers(records: dict, quick: bool, seed: int, level: float, stamp: str) -> str:
+def _values(records: dict, warn=print) -> dict:
+    """The numbers the hand-written text quotes, as ``{key: {field: LaTeX}}`` for ``\val{key}{field}``:
+
+    * per claim ``<ID>``: checks, asexpected, controls (checks of a control role), rejected (controls rejected),
+      status, the headline check's pred, est, low, high, hw, verdict, dist, and the nearest control's as cpred,
+      cest, clow, chigh, chw, cverdict, cdist;
+    * per family ``fam<X>``: claims, checks, controls, asexpected (claims), unexpected;
+    * per ``paper_statements.FINDINGS`` key: the named check's pred, est, low, high, hw, verdict, dist.
+    """
+    from .paper_statements import FINDINGS
+
+    def fields(ch) -> dict:
+        e = ch["estimate"]
+        d = _distance(ch)
+        return {"pred": num(ch["prediction"], 4), "est": num(e["value"], 4), "low": num(e["low"], 4),
+                "high": num(e["high"], 4), "hw": num(ch.get("half_width", 0.0), 2), "verdict": tex(ch.get("verdict")),
+                "dist": "--" if d == float("inf") else num(d, 2)}
+
+    vals = {}
+    for cid, r in records.items():
+        checks = r.get("checks") or []
+        controls = [c for c in checks if _is_control(c)]
+        good, total = _counts(r)
+        v = {"checks": str(total), "asexpected": str(good), "controls": str(len(controls)),
+             "rejected": str(sum(c.get("verdict") == "rejected" for c in controls)), "status": tex(r["status"])}
+        h = headline(r)
+        if h is not None:
+            v.update(fields(h))
+        near = nearest_control(r)
+        if near is not None:
+            v.update({f"c{k}": x for k, x in fields(near).items()})
+        vals[cid] = v
+    for fam in FAMILIES:
+        recs = [r for c, r in records.items() if c[0] == fam]
+        checks = [c for r in recs for c in (r.get("checks") or [])]
+        ok = sum(r["status"] == r["expected_status"] for r in recs)
+        vals[f"fam{fam}"] = {"claims": str(len(recs)), "checks": str(len(checks)),
+                             "controls": str(sum(_is_control(c) for c in checks)), "asexpected": str(ok),
+                             "unexpected": str(len(recs) - ok)}
+    for key, (cid, pattern, *which) in FINDINGS.items():
+        rec = records.get(cid)
+        found = [] if rec is None else [c for c in rec.get("checks") or [] if re.search(pattern, c["name"])]
+        ch = (found[-1] if which == ["last"] else found[0]) if found else None
+        if ch is None:
+            if rec is not None:  # a partial run (some IDs only) leaves other claims' keys out silently
+                warn(f"paper: finding {key}: no check of {cid} matches {pattern!r}; it prints as ??")
+            continue
+        vals[key] = fields(ch)
+    return vals
+
+
+def _numbers(records: dict, quick: bool, seed: int, level: float, stamp: str, warn=print) -> str:
     levels = [lv for r in records.values() for lv in r.get("levels", [])]
-    n_checks = sum(len(r["checks"]) for r in records.values())
-    n_controls = sum(c["role"] != "claim" for r in records.values() for c in r["checks"])
+    n_checks = sum(len(r.get("checks") or []) for r in records.values())
+    n_controls = sum(_is_control(c) for r in records.values() for c in r.get("checks") or [])
     ok = sum(r["status"] == r["expected_status"] for r in records.values())
     macros = {
         "nClaims": str(len(records)), "nChecks": str(n_checks), "nControls": str(n_controls),
@@ -322,7 +679,15 @@ def _numbers(records: dict, quick: bool, seed: int, level: float, stamp: str) ->
         "packageVersion": __version__,
         "totalSeconds": f"{sum(r['elapsed_seconds'] for r in records.values()):.0f}",
     }
-    return "\n".join(f"\\newcommand{{\\{k}}}{{{v}}}" for k, v in macros.items()) + "\n"
+    out = [f"\\newcommand{{\\{k}}}{{{v}}}" for k, v in macros.items()]
+    out.append(r"\makeatletter"
+               "\n" r"\newcommand{\val}[2]{\@ifundefined{sgdv@#1@#2}{\textbf{??}\PackageWarning{sgdtheory}"
+               r"{value #1/#2 was not generated}}{\@nameuse{sgdv@#1@#2}}}")
+    for key, fl in sorted(_values(records, warn).items()):
+        for f, v in fl.items():
+            out.append(f"\\@namedef{{sgdv@{key}@{f}}}{{{v}}}")
+    out.append(r"\makeatother")
+    return "\n".join(out) + "\n"
 
 
 # -- build ---------------------------------------------------------------------------------------------------
@@ -348,7 +713,9 @@ def build(paper_dir: Path, progress=print) -> Path:
 
 def check_build(paper_dir: Path) -> list[str]:
     """Problems with the last build (empty list: none): undefined references or citations, LaTeX warnings about
-    missing files, and any generated file the PDF used that does not carry this run's stamp."""
+    missing files, any generated file the PDF used that does not carry this run's stamp, and figure layout
+    problems (overlapping text or panels, text too small in print; see figures/layout.py) found when the
+    figures were drawn."""
     paper_dir = Path(paper_dir)
     problems = []
     log = (paper_dir / "main.log").read_text(errors="replace")
@@ -375,6 +742,8 @@ def check_build(paper_dir: Path) -> list[str]:
             first = (paper_dir / "generated" / rel).read_text().splitlines()[0]
             if manifest["stamp"] not in first:
                 problems.append(f"generated/{rel} carries a stale stamp")
+    for stem, probs in (manifest.get("layout") or {}).items():  # legends over data are reported, not failed
+        problems += [f"figure {stem}: {m}" for m in probs if not m.startswith(LAYOUT_WARNINGS)]
     figs = {u.split("figures/", 1)[1] for u in used if u.startswith("figures/")}
     missing = set(manifest["figures"]) - figs - {f for f in manifest["figures"] if not f.endswith(".pdf")}
     problems += [f"figure {m} was regenerated but not included in the paper" for m in sorted(missing)]

@@ -22,8 +22,8 @@ def test_tex_escapes_specials_and_maps_unicode():
 
 
 def test_numbers_in_latex():
-    assert paper.num(1.5e-7) == r"$1.5\times 10^{-7}$"
-    assert paper.num(-0.25) == "$-$0.25"
+    assert paper.num(1.5e-7) == r"\ensuremath{1.5\times 10^{-7}}"
+    assert paper.num(-0.25) == r"\ensuremath{-}0.25"
     assert paper.num(12345.678) == "12346"
 
 
@@ -107,3 +107,79 @@ def test_cli_refuses_a_directory_without_main_tex(tmp_path, capsys):
 
     assert main(["paper", "--quick", "--paper-dir", str(tmp_path), "--no-build"]) == 2
     assert "has no main.tex" in capsys.readouterr().err
+
+
+def _check(name, role, pred, value, low, high, verdict, expected=None, **extra):
+    level = 1.0 if low == high == value else 0.9999
+    ch = {"name": name, "role": role, "prediction": pred, "half_width": (high - low) / 2, "bound": False,
+          "verdict": verdict, "estimate": {"value": value, "low": low, "high": high, "level": level}}
+    if expected is not None:
+        ch["expected"] = expected
+    ch.update(extra)
+    return ch
+
+
+def test_key_checks_take_any_role_and_optional_fields():
+    rec = {"claim": "X1", "checks": [
+        _check("exact identity", "claim", 0.0, 0.0, 0.0, 0.0, "verified", "verified"),
+        _check("mc value", "claim", 1.0, 1.01, 0.99, 1.03, "verified", "verified"),
+        _check("far control", "negative control", 2.0, 1.01, 0.99, 1.03, "rejected", "rejected"),
+        _check("near control", "negative control", 1.1, 1.01, 0.99, 1.03, "rejected", "rejected"),
+        _check("lead's distance says this is nearest", "negative control", 5.0, 1.0, 0.9, 1.1, "rejected",
+               distance_half_widths=0.5),
+        _check("Langevin at small eta", "approximation", 1.0, 1.0, 0.9, 1.1, "adequate", "adequate"),
+        _check("Langevin at large eta", "approximation", 0.5, 1.0, 0.9, 1.1, "detectably wrong"),
+        _check("some future role", "sanity", 0.0, 0.0, 0.0, 0.0, "verified"),
+    ]}
+    names = [c["name"] for c in paper.key_checks(rec)]
+    assert names == ["exact identity", "mc value", "lead's distance says this is nearest", "Langevin at large eta",
+                     "Langevin at small eta"]
+    rows = paper._check_rows(rec["checks"], True)
+    assert any("approx." in r and "detectably wrong" in r for r in rows)
+    assert any(r.startswith("sanity") for r in rows)
+    assert not any("UNEXPECTED" in r for r in rows)  # a missing "expected" is not a failure
+    table = paper._summary_table([{**rec, "title": "t", "status": "as expected", "expected_status": "as expected",
+                                   "figures": ["/x/fig_x1_demo.pdf"]}])
+    assert r"\ref{fig:fig_x1_demo}" in table and "X1" in table
+
+
+def test_values_macros_and_missing_findings(monkeypatch):
+    from sgdtheory import paper_statements
+
+    rec = {"claim": "B2", "status": "as expected", "expected_status": "as expected", "elapsed_seconds": 1.0,
+           "checks": [_check("b = distance (C ∝ H, eta = 0.1)", "claim", 0.5, 0.5, 0.49, 0.51, "verified",
+                             "verified")]}
+    monkeypatch.setattr(paper_statements, "FINDINGS", {"found": ("B2", r"^b = distance"),
+                                                       "lost": ("B2", r"^no such check")})
+    warnings = []
+    vals = paper._values({"B2": rec}, warn=warnings.append)
+    assert vals["found"]["est"] == "0.5" and vals["B2"]["checks"] == "1" and vals["famB"]["claims"] == "1"
+    assert "lost" not in vals and any("lost" in w for w in warnings)
+    text = paper._numbers({"B2": rec}, True, 1, 0.9999, "stamp", warn=warnings.append)
+    assert r"\@namedef{sgdv@found@est}{0.5}" in text and r"\newcommand{\val}" in text
+
+
+def test_figures_are_redrawn_not_rerun_when_only_figure_code_changes(paper_dir, monkeypatch):
+    log = []
+    paper.regenerate(paper_dir, quick=True, ids=["E2"], bench=False, progress=log.append)
+    monkeypatch.setattr(paper, "figure_source_hash", lambda claim=None: "changed")
+    log.clear()
+    m = paper.regenerate(paper_dir, quick=True, ids=["E2"], bench=False, progress=log.append)
+    assert m["reran"] == [] and any("redrawing" in line for line in log)
+    rec = json.loads((paper_dir / "generated" / "results" / "E2.json").read_text())
+    assert rec["figure_key"] == "changed" and all(Path(f).is_file() for f in rec["figures"])
+
+
+def test_check_build_fails_on_figure_layout_problems(paper_dir):
+    m = paper.regenerate(paper_dir, quick=True, ids=["E2"], bench=False, progress=lambda *_: None)
+    tex_files = [f for f in m["files"] if f.endswith(".tex")]
+    figs = [f for f in m["files"] if f.startswith("figures/")]
+    _fake_build(paper_dir, m, tex_files + figs)
+    path = paper_dir / "generated" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["layout"] = {"fig_e2_demo": ["text overlaps text: panel 1 'a' and panel 2 'b'",
+                                          "legend hides data: the legend of panel 1 covers 3 data point(s)"]}
+    path.write_text(json.dumps(manifest))
+    problems = paper.check_build(paper_dir)
+    assert any("fig_e2_demo" in p and "text overlaps text" in p for p in problems)
+    assert not any("legend hides data" in p for p in problems)

@@ -297,6 +297,7 @@ class Claim:
     default_instance: Callable
     instance_from_config: Callable
     expected: str = AS_EXPECTED
+    latex_statement: str = ""  # the statement as LaTeX maths for the paper ("" = use the plain statement)
 
     def summary(self) -> str:
         return f"{self.id:4s} {self.title}  [{self.source}]"

@@ -10,7 +10,24 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
+
 STYLE = Path(__file__).resolve().parent.parent / "sgdtheory.mplstyle"
+
+# The size a figure is printed at in paper/main.tex (letter paper, 2.2 cm margins): \linewidth wide and at most
+# FIGURE_HEIGHT_FRACTION of \textheight high.  Figures are drawn at most MAX_WIDTH inches wide so that their
+# 9 pt text prints at no less than about 8 pt; sgdtheory/paper.py uses the same fraction.
+PRINT_WIDTH = 6.77
+TEXT_HEIGHT = 9.27
+FIGURE_HEIGHT_FRACTION = 0.8
+PRINT_HEIGHT = FIGURE_HEIGHT_FRACTION * TEXT_HEIGHT
+MAX_WIDTH = PRINT_WIDTH  # printed 1:1, so the sizes set in the style are the printed sizes
+MIN_ROW_HEIGHT = 2.0
+MAX_PANEL_ASPECT = 0.62  # panel height / width after rescaling
+MAX_SINGLE_WIDTH = 3.5  # a one-panel figure is drawn at most this wide (its text stays at the style's size)
+
+# Layout problems of every figure saved by this process, by file stem (figures.layout.problems at print size).
+LAYOUT_PROBLEMS: dict[str, list[str]] = {}
 
 
 @contextmanager
@@ -45,6 +62,9 @@ def z_value(result) -> float:
 
 def save(fig, outdir, stem: str) -> list[str]:
     """Save ``fig`` as ``stem.png`` and ``stem.pdf`` in ``outdir`` atomically; return the paths."""
+    from .layout import declutter, problems
+
+    declutter(fig)
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -54,17 +74,61 @@ def save(fig, outdir, stem: str) -> list[str]:
         fig.savefig(tmp)
         os.replace(tmp, final)
         paths.append(str(final))
+    # the layout check draws the figure once more (at the figure dpi) with its own Agg canvas
+    LAYOUT_PROBLEMS[stem] = problems(fig, printed_width=PRINT_WIDTH, printed_height=PRINT_HEIGHT)
     return paths
 
 
+def legend_below(ax, gap: float = 0.45, **kw):
+    """A legend centred under ``ax``, ``gap`` inches below the bottom of its plotting area (below the tick
+    labels and the x label whatever the panel's height); constrained layout makes room for it."""
+    from matplotlib.transforms import ScaledTranslation
+
+    kw.setdefault("loc", "upper center")
+    transform = ax.transAxes + ScaledTranslation(0.0, -gap, ax.figure.dpi_scale_trans)
+    return ax.legend(bbox_to_anchor=(0.5, 0.0), bbox_transform=transform, **kw)
+
+
+def grid(n: int) -> tuple[int, int]:
+    """Rows and columns for ``n`` panels: one row up to two, then two rows (three panels: the third spans the
+    second row)."""
+    return (1, n) if n <= 2 else (2, -(-n // 2))
+
+
+def print_size(n: int, figsize, row_height: float | None = None) -> tuple[float, float]:
+    """The figure size for ``n`` panels laid out by ``grid(n)``, from a requested one-row ``figsize``.
+
+    Each panel keeps its requested width; the whole is scaled to at most MAX_WIDTH inches, and each row is
+    between MIN_ROW_HEIGHT and MAX_PANEL_ASPECT panel widths high (or ``row_height`` inches, for dense panels).
+    """
+    rows, cols = grid(n)
+    panel_w, panel_h = figsize[0] / n, figsize[1]
+    s = min(1.0, MAX_WIDTH / (cols * panel_w))
+    if n == 1:
+        s = min(1.0, MAX_SINGLE_WIDTH / panel_w)
+        return panel_w * s, panel_h * s
+    row_h = row_height or max(MIN_ROW_HEIGHT, min(panel_h * s, MAX_PANEL_ASPECT * panel_w * s))
+    return cols * panel_w * s, rows * row_h
+
+
 @contextmanager
-def new_figure(outdir, stem: str, ncols: int = 1, figsize=(4.4, 3.3)):
+def new_figure(outdir, stem: str, ncols: int = 1, figsize=(4.4, 3.3), row_height: float | None = None):
     """``with new_figure(outdir, stem) as (fig, ax, paths): ...`` draws, then saves PNG + PDF.
 
-    ``paths`` is filled with the two saved paths when the block ends; the figure is closed.
+    ``ncols`` panels are laid out by ``grid`` (``ax`` is then a flat array of them; with an odd count the last
+    panel spans the rest of its row) at ``print_size`` with matplotlib's constrained layout, so labels of neighbouring panels do not
+    collide.  ``paths`` is filled with the two saved paths when the block ends; the figure is closed.
     """
     with styled() as plt:
-        fig, ax = plt.subplots(1, ncols, figsize=figsize)
+        rows, cols = grid(ncols)
+        fig = plt.figure(figsize=print_size(ncols, figsize, row_height), layout="constrained")
+        gs = fig.add_gridspec(rows, cols)
+        cells = [gs[i // cols, i % cols] for i in range(ncols)]
+        if ncols % cols:  # an odd count: the last panel spans what is left of its row
+            cells[-1] = gs[rows - 1, (ncols - 1) % cols:]
+        ax = np.array([fig.add_subplot(c) for c in cells], dtype=object)
+        if ncols == 1:
+            ax = ax[0]
         paths: list[str] = []
         try:
             yield fig, ax, paths

@@ -119,12 +119,12 @@ def figure_e7(result, outdir) -> list[str]:
         ax.set_yscale("log")
         ax.set_xlabel("step $t$")
         ax.set_ylabel(r"$|w_t|$")
-        ax.set_title(f"E7: EMA momentum, eta = {d['lr']}, beta = {d['beta']}, h = {d['h']}", fontsize=8)
+        ax.set_title(f"E7: EMA momentum, $\\eta$ = {d['lr']}, $\\beta$ = {d['beta']},\nh = {d['h']}", fontsize=8)
         ax.legend(fontsize=7)
         bx.set_yscale("log")
         bx.set_xlabel("step $t$")
         bx.set_ylabel(r"$|w_t|$")
-        bx.set_title("E7: Adam without bias correction (first step of 'printed' is 0)", fontsize=8)
+        bx.set_title("E7: Adam without bias correction\n(first step of 'printed' is 0)", fontsize=8)
         bx.legend(fontsize=7)
     return paths
 

@@ -57,7 +57,6 @@ def fig_c3(result, outdir) -> list[str]:
         ax.set_ylabel("stationary $E L - L^*$")
         ax.set_title(f"(c) $r = \\eta/B$ = {st['ratio']:g}")
         ax.legend(fontsize=7)
-        fig.tight_layout()
     return paths
 
 
@@ -111,7 +110,6 @@ def fig_c4(result, outdir) -> list[str]:
         ax.set_yticklabels([r[0] for r in rows], fontsize=6.5)
         ax.set_xlabel("over batch 1 / mean$_i g_i^2$ (exact: x)")
         ax.set_title("(c) EMA at a fixed point; $N_s$")
-        fig.tight_layout()
     return paths
 
 
@@ -145,7 +143,6 @@ def fig_c5(result, outdir) -> list[str]:
         axes[1].set_title("(b) per update: the growing batch needs fewer")
         axes[0].legend(fontsize=7)
         axes[1].legend(fontsize=7)
-        fig.tight_layout()
     return paths
 
 

@@ -7,7 +7,7 @@ import matplotlib.ticker
 import numpy as np
 
 from ..theory import bayesian_sgd as tb
-from . import ci_label, new_figure
+from . import ci_label, legend_below, new_figure
 
 
 def _ellipse(S2: np.ndarray, n: int = 200) -> np.ndarray:
@@ -30,7 +30,7 @@ def fig_b8_bayesian_sgd(result, outdir) -> list[str]:
     A, C, N, S = np.array(p["A"]), np.array(p["C"]), p["N"], p["batch_size"]
     curve = tb.KLCurve(A, C, N, S)
     e = d["eps_star"]
-    with new_figure(outdir, "fig_b8_bayesian_sgd", ncols=3, figsize=(14.0, 4.6)) as (fig, axes, paths):
+    with new_figure(outdir, "fig_b8_bayesian_sgd", ncols=3, figsize=(14.0, 4.6), row_height=3.3) as (fig, axes, paths):
         ax = axes[0]
         ms = np.array([r["m"] for r in d["sweep"]])
         hi = min(1.25 * ms.max(), 0.98 * curve.stability_limit / e)
@@ -61,7 +61,7 @@ def fig_b8_bayesian_sgd(result, outdir) -> list[str]:
         ax.set_xlabel(r"learning rate $\epsilon$")
         ax.set_ylabel(r"KL$(q_\epsilon\,\|\,$posterior$)$ (nats)")
         ax.set_title("(a) KL of the stationary law to the posterior")
-        ax.legend(fontsize=6.5, loc="upper center")
+        legend_below(ax, fontsize=6.5)
 
         ax = axes[1]
         case = d["cases"]["user"]
@@ -75,7 +75,7 @@ def fig_b8_bayesian_sgd(result, outdir) -> list[str]:
         ax.set_xlabel(r"$\theta_0 - \theta^*_0$")
         ax.set_ylabel(r"$\theta_1 - \theta^*_1$")
         ax.set_title(f"(b) {case['label']} at $\\epsilon^*$: 1-$\\sigma$ ellipses")
-        ax.legend(fontsize=6.5, loc="upper left")
+        legend_below(ax, fontsize=6.5)
 
         ax = axes[2]
         R = tb.whitening(np.array(p["A"]) * N)
@@ -106,6 +106,5 @@ def fig_b8_bayesian_sgd(result, outdir) -> list[str]:
         ax.set_xlabel(r"$(P^{1/2}\theta)_0$")
         ax.set_ylabel(r"$(P^{1/2}\theta)_1$")
         ax.set_title(r"(c) whitened by the posterior precision $P = NA$, at $\epsilon^*$")
-        ax.legend(fontsize=6.0, loc="upper left")
-        fig.tight_layout()
+        legend_below(ax, fontsize=6.5, ncol=2)
     return paths

@@ -36,7 +36,15 @@ def fig_b1_boltzmann_1d(result, outdir) -> list[str]:
     d = result.data
     label = ci_label(result)
     with styled() as plt:
-        fig, axes = plt.subplots(2, 3, figsize=(15.0, 8.6))
+        # at print width: (a) (b) / (c) across the page (its labels are long) / (d) (e) / (f) and its legend
+        # (c) sits in its own subfigure so that its long tick labels do not widen the other panels' margins
+        fig = plt.figure(figsize=(6.77, 7.4), layout="constrained")
+        top, middle, bottom = fig.subfigures(3, 1, height_ratios=[1.0, 1.0, 2.0])
+        m = dict(zip("ab", top.subplots(1, 2)))
+        m["c"] = middle.subplots(1, 1)
+        m.update(bottom.subplot_mosaic("de;fg"))
+        axes = np.array([[m["a"], m["b"], m["c"]], [m["d"], m["e"], m["f"]]])
+        m["g"].axis("off")
         paths: list[str] = []
         try:
             # (a) variance vs eta
@@ -70,8 +78,10 @@ def fig_b1_boltzmann_1d(result, outdir) -> list[str]:
             ax.set_yscale("log")
             ax.set_xlabel(r"learning rate $\eta$")
             ax.set_ylabel(r"$\mathrm{Var}(w)\, h / (\eta \sigma^2)$")
-            ax.set_title(f"(a) quadratic: stationary variance, {sw['paths']} paths per $\\eta$")
-            ax.legend(fontsize=6.5, loc="upper left")
+            ax.set_title(f"(a) quadratic: stationary variance,\n{sw['paths']} paths per $\\eta$")
+            lo_y, hi_y = ax.get_ylim()
+            ax.set_ylim(lo_y, hi_y * (hi_y / lo_y) ** 1.1)  # the data in the lower half, the legend above
+            ax.legend(fontsize=6, loc="upper left")
 
             # (b) quadratic histogram
             ax = axes[0, 1]
@@ -83,7 +93,8 @@ def fig_b1_boltzmann_1d(result, outdir) -> list[str]:
             ax.set_xlabel("$w - w^*$")
             ax.set_ylabel("density")
             ax.set_title(f"(b) quadratic, $\\eta h$ = {q['eta'] * h:g}")
-            ax.legend(fontsize=7)
+            ax.set_ylim(0, ax.get_ylim()[1] * 1.6)
+            ax.legend(fontsize=6, loc="upper left", handlelength=1.5)
 
             # (c) every GOF distance
             ax = axes[0, 2]
@@ -107,7 +118,7 @@ def fig_b1_boltzmann_1d(result, outdir) -> list[str]:
             ax.set_xscale("symlog", linthresh=0.01)
             ax.set_xlabel(r"$\sup_x |F_{MC}(x) - F_{pred}(x)|$")
             ax.set_title("(c) whole-density fits")
-            ax.legend(fontsize=6, loc="lower right")
+            ax.legend(fontsize=6.5, loc="center left", bbox_to_anchor=(1.01, 0.5))
 
             # (d, e) double well
             dw = d["double_well"]
@@ -124,9 +135,10 @@ def fig_b1_boltzmann_1d(result, outdir) -> list[str]:
                 ax.set_xlim(dw["hist"][key]["edges"][0], dw["hist"][key]["edges"][-1])
                 ax.set_xlabel("$w$")
                 ax.set_ylabel("density")
-                ax.set_title(f"{tag} double well, $\\eta$ = {gd['eta']:g}, T = {dw['temperature']:.3g} "
-                             f"({gd['steps']} steps, Kramers {gd['kramers_steps']:.0f})", fontsize=8)
-                ax.legend(fontsize=6.5)
+                ax.set_title(f"{tag} double well, $\\eta$ = {gd['eta']:g}, T = {dw['temperature']:.3g}\n"
+                             f"({gd['steps']} steps, Kramers {gd['kramers_steps']:.0f})", fontsize=9)
+                ax.set_ylim(0, ax.get_ylim()[1] * 2.6)
+                ax.legend(fontsize=6, loc="upper left", handlelength=1.5)
 
             # (f) state-dependent
             ax = axes[1, 2]
@@ -143,9 +155,9 @@ def fig_b1_boltzmann_1d(result, outdir) -> list[str]:
             ax.set_xlim(sd["hist"]["edges"][0], sd["hist"]["edges"][-1])
             ax.set_xlabel("$w$")
             ax.set_ylabel("density")
-            ax.set_title(f"(f) state-dependent noise, $\\eta$ = {sd['eta']:g} ({sd['steps']} steps)", fontsize=8)
-            ax.legend(fontsize=6.5)
-            fig.tight_layout()
+            ax.set_title(f"(f) state-dependent noise,\n$\\eta$ = {sd['eta']:g} ({sd['steps']} steps)", fontsize=9)
+            m["g"].legend(*ax.get_legend_handles_labels(), fontsize=7, loc="center left", title="(f)",
+                          title_fontsize=8)
             paths.extend(save(fig, outdir, "fig_b1_boltzmann_1d"))
         finally:
             plt.close(fig)

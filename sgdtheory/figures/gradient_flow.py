@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import ci_label, new_figure
+from . import ci_label, legend_below, new_figure
 
 
 def fig_a6_gradient_flow(result, outdir) -> list[str]:
@@ -102,6 +102,5 @@ def fig_a6_gradient_flow(result, outdir) -> list[str]:
         ax.set_ylim(0.0, 1.8 * float(np.log(tg[-1] + 1.0)))
         lmin, lmax = 0.5 / (tg[-1] + 1.0), 1.0 / (tg[0] + 1.0)
         ax2.set_ylim(lmin, lmin * (lmax / lmin) ** (1 / 0.5))
-        ax.legend(h1 + h2, l1 + l2, loc="upper left")
-        fig.subplots_adjust(wspace=0.38)
+        legend_below(ax, handles=h1 + h2, labels=l1 + l2, fontsize=6.5)
     return paths

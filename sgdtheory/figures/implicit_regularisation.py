@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import ci_label, new_figure
+from . import ci_label, legend_below, new_figure
 
 _LABELS = {"sgd": r"$\tilde L_{SGD}$ (claim)", "plain": "plain flow", "gd": r"GD-only $L+\frac{\eta}{4}|\nabla L|^2$",
            "wrong": r"wrong coeff. $\frac{\eta}{2m}$", "composition": "composition-averaged (claim)",
@@ -38,7 +38,23 @@ def _error_panel(ax, block: dict, title: str, floor=None, leading=None, m=None, 
     ax.set_xlabel(r"learning rate $\eta$")
     ax.set_ylabel(r"$|E[w_m] - w(m\eta)|$" if m is None or m > 1 else r"$|w_1 - w(\eta)|$")
     ax.set_title(title)
-    ax.legend(fontsize=6)
+    legend_below(ax, fontsize=6)
+
+
+_SETTINGS = (("fixed time", "(b) fixed T"), ("one step (quadratic)", "(a) one step"),
+             ("one step (1-D quartic", "(c) quartic"), ("quadratic, exact", "quadratic"), ("1-D quartic", "quartic"),
+             ("random composition", "composition"), ("Monte Carlo", "MC"))
+_FLOWS = (("1/B instead", "1/B factor"), ("wrong coefficient", "wrong coeff."), ("GD-only", "GD-only flow"),
+          ("plain flow", "plain flow"), ("Smith", "claim"), ("L~_SGD", "claim"), ("composition averaged", "claim"),
+          ("Barrett", "claim"))
+
+
+def _short_label(name: str) -> str:
+    """A slope row's tick label: the setting and the flow, e.g. 'quartic: plain flow' (the full check name is in
+    the paper's table)."""
+    setting = next((short for key, short in _SETTINGS if key in name), name.split(":")[0][:14])
+    flow = next((short for key, short in _FLOWS if key in name), name.rsplit(":", 1)[-1].strip()[:14])
+    return f"{setting}: {flow}"
 
 
 def _slope_panel(ax, result):
@@ -59,12 +75,13 @@ def _slope_panel(ax, result):
     for v in sorted({c.prediction for c in items}):
         ax.axvline(v, color="0.6", linewidth=0.8)
     ax.set_yticks(y)
-    ax.set_yticklabels([c.name.split(": error of ")[-1][:48] if ": error of " in c.name else c.name[:48]
-                        for c in items], fontsize=5.5)
-    ax.errorbar([], [], xerr=[], fmt="s", color="k", mfc="white", label="deterministic (interval: local-slope spread)")
-    ax.errorbar([], [], xerr=[], fmt="o", color="C1", mfc="white", label=f"Monte Carlo ({ci_label(result)})")
+    ax.set_yticklabels([_short_label(c.name) for c in items], fontsize=7)
+    ax.errorbar([], [], xerr=[], fmt="s", color="k", mfc="white", label="exact (interval: local-slope spread)")
+    if any(c.estimate.level < 1.0 for c in items):
+        ax.errorbar([], [], xerr=[], fmt="o", color="C1", mfc="white", label=f"Monte Carlo ({ci_label(result)})")
     ax.set_xlabel("fitted log-log slope")
-    ax.legend(fontsize=6, loc="lower right")
+    ax.set_ylim(-0.8, len(items) - 0.2)
+    legend_below(ax, fontsize=6.5)
 
 
 def figure_c1(result, outdir) -> list[str]:
@@ -73,7 +90,7 @@ def figure_c1(result, outdir) -> list[str]:
     orders: projected mean errors with intervals and the exact order average; (d) every slope with its
     interval and the predicted exponents."""
     d = result.data
-    with new_figure(outdir, "fig_c1_modified_loss", ncols=4, figsize=(17.0, 4.2)) as (fig, axes, paths):
+    with new_figure(outdir, "fig_c1_modified_loss", ncols=4, figsize=(17.0, 4.2), row_height=3.0) as (fig, axes, paths):
         q = d["quadratic"]
         _error_panel(axes[0], q, f"(a) quadratic, m = {q['m']}, exact over orders", q["floor"], q["leading"], q["m"])
         if "polynomial" in d:
@@ -107,7 +124,7 @@ _C2_LABELS = {"gd": r"$L+\frac{\eta}{4}|\nabla L|^2$ (claim)"}
 def figure_c2(result, outdir) -> list[str]:
     """(a) one GD step against the flows; (b) N = T/eta steps at fixed time; (c) the 1-D quartic; (d) slopes."""
     d = result.data
-    with new_figure(outdir, "fig_c2_gd_modified_loss", ncols=4, figsize=(17.0, 4.2)) as (fig, axes, paths):
+    with new_figure(outdir, "fig_c2_gd_modified_loss", ncols=4, figsize=(17.0, 4.2), row_height=3.0) as (fig, axes, paths):
         _error_panel(axes[0], d["one_step"], "(a) one GD step (quadratic)", d["one_step"]["floor"], None, 1, _C2_LABELS)
         _error_panel(axes[1], d["fixed_time"], f"(b) fixed time T = {d['fixed_time']['T']:g} (quadratic)",
                      d["fixed_time"]["floor"], None, 1, _C2_LABELS)

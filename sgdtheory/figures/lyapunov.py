@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import ci_label, new_figure
+from . import ci_label, legend_below, new_figure
 
 
 def _ellipse(S2: np.ndarray, n: int = 200) -> np.ndarray:
@@ -26,7 +26,7 @@ def fig_b2_stationary_covariance(result, outdir) -> list[str]:
     label = ci_label(result)
     n_rows = sum(len(d["cases"][k]["stats"]) for k in ("user", "prop_H", "isotropic"))
     height = max(4.8, 0.14 * n_rows + 1.2)
-    with new_figure(outdir, "fig_b2_stationary_covariance", ncols=3, figsize=(14.0, height)) as (fig, axes, paths):
+    with new_figure(outdir, "fig_b2_stationary_covariance", ncols=3, figsize=(14.0, height), row_height=2.7) as (fig, axes, paths):
         ax = axes[0]
         case = d["cases"]["user"]
         styles = (("S_mc", "Monte Carlo", "k", "-", 2.4), ("S_exact", "exact discrete Lyapunov", "C1", "--", 1.4),
@@ -40,9 +40,9 @@ def fig_b2_stationary_covariance(result, outdir) -> list[str]:
         ax.set_ylabel("$w_1 - w^*_1$")
         cur = next(s for s in case["stats"] if s["name"].startswith("current"))
         ax.set_title(f"(a) {case['label']}, $\\eta$ = {d['eta']:g}: 1-$\\sigma$ ellipses")
-        ax.text(0.02, 0.02, f"normalised current {cur['est']['value']:.3f} (exact {cur['pred']:.3f})",
-                transform=ax.transAxes, fontsize=8)
-        ax.legend(fontsize=7, loc="upper left")
+        ax.text(0.02, 0.02, f"current {cur['est']['value']:.3f} (exact {cur['pred']:.3f})",
+                transform=ax.transAxes, fontsize=6.5)
+        legend_below(ax, fontsize=6.5)
 
         ax = axes[1]
         rows = []
@@ -67,7 +67,7 @@ def fig_b2_stationary_covariance(result, outdir) -> list[str]:
         ax.axvline(0.0, color="0.7", linewidth=0.8)
         ax.set_xlabel("value (S' entries in units of $\\sqrt{S'_{ii}S'_{jj}}$)")
         ax.set_title(f"(b) checks at $\\eta$ = {d['eta']:g}")
-        ax.legend(fontsize=6.5, loc="lower right")
+        legend_below(ax, fontsize=6.5)
 
         ax = axes[2]
         sw = d["sweep"]
@@ -91,8 +91,7 @@ def fig_b2_stationary_covariance(result, outdir) -> list[str]:
         ax.set_xscale("log")
         ax.set_yscale("symlog", linthresh=float(np.min(hw)))
         ax.set_xlabel("learning rate $\\eta$")
-        ax.set_ylabel(r"$\psi - \psi_{\rm Langevin}$  ($\psi = \langle S, D\rangle/(|D|\,|S|)$)")
-        ax.set_title(f"(c) Langevin sweep, {sw['paths']} paths per $\\eta$")
-        ax.legend(fontsize=6.5, loc="upper left")
-        fig.tight_layout()
+        ax.set_ylabel(r"$\psi - \psi_{\rm Langevin}$")
+        ax.set_title(f"(c) Langevin sweep, {sw['paths']} paths per $\\eta$; " + r"$\psi = \langle S, D\rangle/(|D|\,|S|)$")
+        legend_below(ax, fontsize=6.5, ncol=2)
     return paths

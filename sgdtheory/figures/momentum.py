@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import ci_label, new_figure
+from . import ci_label, legend_below, new_figure
 
 
 def figure_d1(result, outdir) -> list[str]:
@@ -35,22 +35,22 @@ def figure_d2(result, outdir) -> list[str]:
     """One coordinate of one noisy path: EMA form vs heavy ball at lr eta(1 - beta) (identical) and at lr eta;
     McAllester's N eta mu form vs heavy ball(1 - 1/N) and the N-dropped control."""
     d = result.data
-    with new_figure(outdir, "fig_d2_parameterisations", ncols=2, figsize=(9.0, 3.5)) as (fig, axes, paths):
+    with new_figure(outdir, "fig_d2_parameterisations", ncols=2, figsize=(9.0, 3.5), row_height=3.2) as (fig, axes, paths):
         ax, bx = axes
         t = np.arange(len(d["ema0"]))
         ax.plot(t, d["hb0"], "C0-", lw=2.5, alpha=0.5, label=r"engine heavy ball, lr $\eta(1-\beta)$")
         ax.plot(t, d["ema0"], "k:", label=r"EMA form, lr $\eta$")
         ax.plot(t, d["hb_wrong0"], "C3--", label=f"control: heavy ball, lr {d['ctrl_lr']:.3g}")
         ax.set_xlabel("step $t$")
-        ax.set_ylabel(r"$w_t - w^*$ (coordinate 0, path 0)")
-        ax.set_title(f"D2: EMA form = heavy ball (beta = {d['beta']:g})")
-        ax.legend(fontsize=7)
+        ax.set_ylabel(r"$(w_t - w^*)_0$, path 0")
+        ax.set_title(f"D2: EMA form = heavy ball ($\\beta$ = {d['beta']:g})")
+        legend_below(ax, fontsize=6.5)
         bx.plot(t, d["hbN0"], "C0-", lw=2.5, alpha=0.5, label=r"engine heavy ball, $\mu = 1 - 1/N$")
         bx.plot(t, d["mc0"], "k:", label=r"McAllester: $\Phi \leftarrow \Phi - N\eta\mu_t$")
         bx.plot(t, d["mc_wrong0"], "C3--", label=r"control: $\Phi \leftarrow \Phi - \eta\mu_t$")
         bx.set_xlabel("step $t$")
-        bx.set_title(f"v_t = N eta mu_t (N = {d['N']})")
-        bx.legend(fontsize=7)
+        bx.set_title(f"$v_t = N\\eta\\mu_t$ (N = {d['N']})")
+        legend_below(bx, fontsize=6.5)
     return paths
 
 
@@ -58,7 +58,7 @@ def figure_d3(result, outdir) -> list[str]:
     """Left: noise-free decay |delta_k| of heavy ball (Polyak) and tuned GD with the predicted k rho^k and rho^k
     envelopes.  Right: stationary excess loss under noise, exact vs Monte Carlo with intervals, and the controls."""
     d = result.data
-    with new_figure(outdir, "fig_d3_narrow_valley", ncols=2, figsize=(9.0, 3.5)) as (fig, axes, paths):
+    with new_figure(outdir, "fig_d3_narrow_valley", ncols=2, figsize=(9.0, 3.5), row_height=3.3) as (fig, axes, paths):
         ax, bx = axes
         rh, rg = np.array(d["r_hb"]), np.array(d["r_gd"])
         kh, kg = np.arange(rh.size), np.arange(rg.size)
@@ -73,8 +73,8 @@ def figure_d3(result, outdir) -> list[str]:
                     label=r"$\propto\rho^k$, $\rho = (\kappa-1)/(\kappa+1)$")
         ax.set_xlabel("step $k$")
         ax.set_ylabel(r"$|w_k - w^*|$ (no noise)")
-        ax.set_title(f"D3: narrow valley, kappa = {d['kappa']:.4g}")
-        ax.legend(fontsize=7)
+        ax.set_title(f"D3: narrow valley, $\\kappa$ = {d['kappa']:.4g}")
+        legend_below(ax, fontsize=6.5)
         st = d["stationary"]
         names = ["heavy ball", "tuned GD"]
         for i, key in enumerate(("hb", "gd")):
@@ -89,7 +89,7 @@ def figure_d3(result, outdir) -> list[str]:
         bx.set_yscale("log")
         bx.set_ylabel(r"stationary $E\,[L(w) - L(w^*)]$")
         bx.set_title("with gradient noise N(0, C)")
-        bx.legend(fontsize=7)
+        legend_below(bx, fontsize=6.5)
     return paths
 
 

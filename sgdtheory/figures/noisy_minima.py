@@ -27,8 +27,8 @@ def figure_b7(result, outdir) -> list[str]:
         ax.axvline(d["barrier"], color="0.5", lw=0.8, ls="-.")
         ax.set_xlabel("$w$")
         ax.set_ylabel("stationary density")
-        ax.set_title(f"B7: eta = {d['eta']:g}", fontsize=9)
-        ax.legend(fontsize=7)
+        ax.set_title(f"B7: $\\eta$ = {d['eta']:g}", fontsize=9)
+        ax.legend(fontsize=6.5, loc="upper right")
         _bar(bx, 0, d["occ_sgd"], color="C0", label=f"Monte Carlo ({ci_label(result)})")
         bx.plot([-0.4, 0.4], [d["occ_exact"]] * 2, color="k", lw=1.5, label="exact discrete chain")
         bx.plot([-0.4, 0.4], [d["occ_fp"]] * 2, color="C1", ls="--", lw=1.5, label="Fokker-Planck")
@@ -38,10 +38,11 @@ def figure_b7(result, outdir) -> list[str]:
         bx.axhline(0.5, color="0.5", lw=0.8, ls="-.", label="no preference")
         bx.set_xticks([0, 1, 2], ["SGD", "RMSProp", "Adam"])
         bx.set_ylabel("occupancy of the left basin")
-        bx.set_ylim(0.4, 1.0)
-        bx.set_title(f"adaptive lr = {d['adaptive_lr']:.3g} (matched temperature)", fontsize=9)
-        bx.legend(fontsize=7, loc="upper right")
-        labels = ["left -> right", "right -> left"]
+        bx.set_ylim(0.4, 1.22)
+        bx.set_yticks([0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0])
+        bx.set_title(f"adaptive lr {d['adaptive_lr']:.3g}\n(matched temperature)", fontsize=9)
+        bx.legend(fontsize=6.5, loc="upper center", ncol=2)
+        labels = [r"left$\to$right", r"right$\to$left"]
         xs = np.arange(2)
         for j in range(2):
             e = d["fpt"][j]
@@ -54,7 +55,7 @@ def figure_b7(result, outdir) -> list[str]:
         cx.set_yscale("log")
         cx.set_xticks(xs, labels)
         cx.set_xlim(-0.6, 1.6)
-        cx.set_ylabel("mean escape time (SGD steps)")
+        cx.set_ylabel("mean escape time (steps)")
         cx.set_title("escape from each minimum", fontsize=9)
         cx.legend(fontsize=7)
     return paths

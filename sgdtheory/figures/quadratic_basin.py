@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import ci_label, new_figure, z_value
+from . import ci_label, legend_below, new_figure, z_value
 
 
 def _loglog(ax, xticks):
@@ -27,7 +27,7 @@ def figure_b4(result, outdir) -> list[str]:
     g2 = d["mean_sq_grad_batch"]
     exact_x = np.array(d.get("exact_eta", etas))
     exact_y = np.array(d.get("exact_excess", []))
-    with new_figure(outdir, "fig_b4_quadratic_basin", ncols=2, figsize=(7.2, 3.2)) as (fig, (ax, bx), paths):
+    with new_figure(outdir, "fig_b4_quadratic_basin", ncols=2, figsize=(7.2, 3.2), row_height=3.5) as (fig, (ax, bx), paths):
         x = np.linspace(0, etas.max() * 1.05, 200)
         if exact_y.size:
             ax.plot(exact_x, exact_y, label="exact (stationary 2nd-moment eq.)")
@@ -38,7 +38,7 @@ def figure_b4(result, outdir) -> list[str]:
         ax.set_ylim(0, 1.3 * max(y.max(), exact_y.max() if exact_y.size else 0))
         ax.set_xlabel(r"learning rate $\eta$")
         ax.set_ylabel(r"$L(\eta) - L(\Phi^*)$")
-        ax.legend(loc="upper left")
+        legend_below(ax, fontsize=7)
         R = y / etas
         Rh = h / etas
         bx.errorbar(etas, R, yerr=Rh, fmt="o", color="C5", mfc="white", label=f"Monte Carlo ({ci_label(result)})")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..theory import running_averages as ra
-from . import ci_label, new_figure
+from . import ci_label, legend_below, new_figure
 
 FORMS = (("ema", "plain EMA $m_t$", "C0", "o"), ("min_form", r"$\min(N, t)$ form", "C1", "s"),
          ("adam", r"Adam $m_t/(1-\beta^t)$", "C2", "^"))
@@ -58,8 +58,8 @@ def figure_e1(result, outdir) -> list[str]:
         ax.set_yscale("log")
         ax.set_xlabel("index $s$ of $x_s$")
         ax.set_ylabel(r"weight of $x_s$ in $\hat\mu_t$")
-        ax.set_title(f"E1: running-average weights at t = {t}, N = {N}")
-        ax.legend(fontsize=8)
+        ax.set_title(f"E1: running-average weights\nat t = {t}, N = {N}")
+        legend_below(ax, fontsize=7)
     return paths
 
 
@@ -77,7 +77,7 @@ def figure_e2(result, outdir) -> list[str]:
         ax.set_xlabel("number of terms $K$")
         ax.set_ylabel("partial sum")
         ax.set_title("E2: the geometric series of the running average")
-        ax.legend(fontsize=8)
+        legend_below(ax, fontsize=7)
     return paths
 
 

@@ -92,5 +92,5 @@ def fig_a8_saddle(result, outdir) -> list[str]:
         ax.set_xlabel("unstable coordinate $u$")
         ax.set_ylabel("stable coordinate $v_1$")
         ax.set_title("paths in H's eigen-coordinates (last point inside)")
-        ax.legend(fontsize=5.5, loc="lower left")
+        ax.legend(fontsize=6, loc="lower left")
     return paths

@@ -17,7 +17,6 @@ def fig_d13_sam(result, outdir) -> list[str]:
     d = result.data
     label = ci_label(result)
     with new_figure(outdir, "fig_d13_sam", ncols=4, figsize=(21.0, 4.6)) as (fig, axes, paths):
-        fig.subplots_adjust(wspace=0.5)
         ax = axes[0]
         b = d["ball"]
         rho = np.array(b["rho"])
@@ -44,7 +43,7 @@ def fig_d13_sam(result, outdir) -> list[str]:
         for k, (x, lab) in enumerate(((ls["m_s"], "$m_s$"), (ls["b"], "$b$"), (ls["m_f"], "$m_f$"),
                                       (ls["m_s"] + ls["rho"], r"$m_s+\rho$"), (ls["b"] + ls["rho"], r"$b+\rho$"))):
             ax.axvline(x, color="0.7", linewidth=0.7, linestyle=":")
-            ax.text(x, top - 0.06 * (k % 2 + 1), lab, fontsize=7, ha="center", va="top")
+            ax.text(x, top - 0.11 * (top - Lx.min()) * (k + 0.3), lab, fontsize=7, ha="center", va="top")
         ax.set_ylim(Lx.min() - 0.1, top)
         ax.set_xlabel("w")
         ax.set_ylabel("L(w)")
@@ -62,7 +61,7 @@ def fig_d13_sam(result, outdir) -> list[str]:
                     ms=7, mfc="none")
         ax.set_yticks(y)
         ax.yaxis.tick_right()
-        ax.set_yticklabels([c.name.replace("control: ", "ctrl: ")[:40] for c in props], fontsize=5.5)
+        ax.set_yticklabels([c.name.replace("control: ", "ctrl: ")[:40] for c in props], fontsize=6)
         ax.set_xlim(-0.05, 1.05)
         ax.set_xlabel(f"proportion ({label}); x: prediction, d: control")
         ax.set_title("(c) outcomes")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import ci_label, new_figure
+from . import ci_label, legend_below, new_figure
 
 COLORS = {"cyclic": "C3", "reshuffle": "C0", "with_replacement": "C2"}
 LABELS = {"cyclic": "cyclic (listed order)", "reshuffle": "random reshuffling", "with_replacement": "with replacement"}
@@ -34,7 +34,7 @@ def fig_a7_sampling_order(result, outdir) -> list[str]:
     mc = [d["mc"][k] for k in sorted(d["mc"], key=int)]
     etas = np.array([m["eta"] for m in mc])
     b1c, b1r = np.array(d["b1"]["cyclic"]), np.array(d["b1"]["reshuffle"])
-    with new_figure(outdir, "fig_a7_sampling_order", ncols=4, figsize=(17.0, 3.9)) as (fig, axes, paths):
+    with new_figure(outdir, "fig_a7_sampling_order", ncols=4, figsize=(17.0, 3.9), row_height=3.2) as (fig, axes, paths):
         ax = axes[0]
         ax.plot(eta, cv["bias_cyclic"], color=COLORS["cyclic"], label=r"cyclic $|E w - w^*|$ exact")
         ax.plot(eta, cv["proj_reshuffle"], color=COLORS["reshuffle"],
@@ -50,8 +50,8 @@ def fig_a7_sampling_order(result, outdir) -> list[str]:
         ax.set_yscale("log")
         ax.set_xlabel(r"learning rate $\eta$")
         ax.set_ylabel("end-of-epoch bias")
-        ax.set_title("(a) bias: Theta(eta) for both orders")
-        ax.legend(fontsize=6)
+        ax.set_title(r"(a) bias: $\Theta(\eta)$ for both orders")
+        legend_below(ax, fontsize=6)
 
         ax = axes[1]
         for s in ("cyclic", "reshuffle", "with_replacement"):
@@ -68,9 +68,9 @@ def fig_a7_sampling_order(result, outdir) -> list[str]:
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel(r"learning rate $\eta$")
-        ax.set_ylabel(r"$E\,|w_T - w^*|^2$ (end of epoch)")
-        ax.set_title("(b) error: eta (w. repl.) vs eta^2 (reshuffling)")
-        ax.legend(fontsize=6)
+        ax.set_ylabel(r"$E\,|w_T - w^*|^2$")
+        ax.set_title(r"(b) error: $\eta$ (w. repl.) vs $\eta^2$ (reshuffling)")
+        legend_below(ax, fontsize=6)
 
         ax = axes[2]
         dim = len(b1r)
@@ -92,9 +92,9 @@ def fig_a7_sampling_order(result, outdir) -> list[str]:
         ax.set_xticklabels([f"{e:g}" for e in etas])
         ax.set_xlim(etas.min() / 1.6, etas.max() * 1.6)
         ax.set_xlabel(r"learning rate $\eta$ (Monte Carlo)")
-        ax.set_ylabel(r"$E[w_T - w^*]_k / \eta$  (dotted: SymPy $b_1$)")
-        ax.set_title("(c) bias / eta by component")
-        ax.legend(fontsize=5.5, ncol=2, loc="center")
+        ax.set_ylabel(r"$E[w_T - w^*]_k / \eta$")
+        ax.set_title(r"(c) bias$/\eta$ by component (dotted: SymPy $b_1$)")
+        legend_below(ax, fontsize=6, ncol=2)
 
         ax = axes[3]
         od = d.get("orders")
@@ -111,5 +111,5 @@ def fig_a7_sampling_order(result, outdir) -> list[str]:
         ax.set_xlabel(r"$|b_1|$ = lim bias/$\eta$")
         ax.set_ylabel("number of orders")
         ax.set_title("(d) which order: leading bias")
-        fig.suptitle("A7: sampling order matters (end-of-epoch iterate, batch size 1, constant eta)", fontsize=9)
+        fig.suptitle(r"A7: sampling order matters (end-of-epoch iterate, batch size 1, constant $\eta$)", fontsize=9)
     return paths

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import ci_label, new_figure
+from . import ci_label, legend_below, new_figure
 
 ORDER = ("constant", "power", "time_based", "exponential", "step", "triangular", "cosine")
 
@@ -17,14 +17,14 @@ def fig_d12_schedules(result, outdir) -> list[str]:
     d = result.data
     label = ci_label(result)
     steps = np.array(d["steps"])
-    with new_figure(outdir, "fig_d12_schedules", ncols=3, figsize=(17.0, 4.8)) as (fig, axes, paths):
+    with new_figure(outdir, "fig_d12_schedules", ncols=3, figsize=(17.0, 4.8), row_height=2.7) as (fig, axes, paths):
         ax = axes[0]
         for i, key in enumerate(k for k in ORDER if k in d["schedules"]):
             ax.plot(steps, d["schedules"][key]["lr"], color=f"C{i}", label=key, linestyle=["-", "--", ":", "-."][i % 4])
         ax.set_xlabel("step t")
         ax.set_ylabel(r"learning rate $\eta_t$")
-        ax.set_title(r"(a) schedules ($\eta_0$ = %.3g, T = %d)" % (d["eta0"], d["horizon"]))
-        ax.legend(fontsize=7)
+        ax.set_title("(a) schedules\n" + r"($\eta_0$ = %.3g, T = %d)" % (d["eta0"], d["horizon"]))
+        legend_below(ax, fontsize=6.5, ncol=2)
 
         ax = axes[1]
         for i, key in enumerate(k for k in ORDER if k in d["schedules"]):
@@ -40,8 +40,8 @@ def fig_d12_schedules(result, outdir) -> list[str]:
         ax.set_yscale("log")
         ax.set_xlabel("step t")
         ax.set_ylabel(r"$E\,L(w_t) - L^*$")
-        ax.set_title("(b) expected excess loss under each schedule")
-        ax.legend(fontsize=6, ncol=2)
+        ax.set_title("(b) expected excess loss\nunder each schedule")
+        legend_below(ax, fontsize=6, ncol=2)
 
         ax = axes[2]
         mc = [c for c in result.checks if c.estimate.level < 1.0]

@@ -52,5 +52,4 @@ def figure_c6(result, outdir) -> list[str]:
         ax.set_ylabel("stationary flat-basin occupancy")
         ax.set_title("(c) the stationary preference falls with $\\eta/B$")
         ax.legend(fontsize=7)
-        fig.tight_layout()
     return paths

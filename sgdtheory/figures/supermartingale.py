@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import new_figure
+from . import legend_below, new_figure
 
 
 def figure_a3(result, outdir) -> list[str]:
@@ -31,8 +31,8 @@ def figure_a3(result, outdir) -> list[str]:
         ax.set_aspect("equal")
         ax.set_xlabel(r"$(w-w^*)_1$")
         ax.set_ylabel(r"$(w-w^*)_2$")
-        ax.set_title(f"A3: E[dL|w] > 0 shaded, eta = {d['eta']:.3g}")
-        ax.legend(fontsize=6, loc="lower right")
+        ax.set_title(f"A3: $E[\\Delta L|w] > 0$ shaded, $\\eta$ = {d['eta']:.3g}")
+        legend_below(ax, fontsize=6)
         ax = axes[1]
         t = np.maximum(np.array(d["steps"], dtype=float), 1.0)
         ax.plot(t, d["exact_U"], color="C0", label="$E U_t$ exact (corrected)")
@@ -52,7 +52,7 @@ def figure_a3(result, outdir) -> list[str]:
         ax.axhline(0.99, color="0.5", linestyle=":", label="0.99")
         ax.set_xscale("log")
         ax.set_xlabel("step $t$")
-        ax.set_ylabel(r"fraction with $V_s \leq \epsilon$ for recorded $s \geq t$")
-        ax.set_title(f"a.s. convergence, eps = {d['eps']:.3g}")
+        ax.set_ylabel("fraction with $V_s \\leq \\epsilon$\nfor recorded $s \\geq t$")
+        ax.set_title(f"a.s. convergence, $\\epsilon$ = {d['eps']:.3g}")
         ax.legend(fontsize=6)
     return paths
