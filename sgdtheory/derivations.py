@@ -556,49 +556,48 @@ def _rate_checks(d: Derivation, points, ests, preds, settings):
 
 def _figure(d: Derivation):
     def draw(result, outdir) -> list[str]:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        from .figures import save
-
+        """Measured (with intervals) and predicted against the small parameter; right: relative to the prediction,
+        with every posed control (the package's figure layout: ``figures.new_figure``)."""
         import textwrap
+
+        from .figures import ci_label, legend_below, new_figure
 
         rows = result.data["rows"]
         small = result.data["small"]
-        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(8.0, 3.4))
-        xs = [r["params"].get(small, k) for k, r in enumerate(rows)]
+        xs = np.array([r["params"].get(small, k) for k, r in enumerate(rows)], dtype=np.float64)
         pred = np.array([r["prediction"] for r in rows])
         ys = np.array([r["estimate"]["value"] for r in rows])
         err = np.array([r["estimate"]["value"] - r["estimate"]["low"] for r in rows])
-        ax.errorbar(xs, ys, yerr=err, fmt="o", ms=4, capsize=3, color="k", label="Monte Carlo")
-        ax.plot(xs, pred, "s", mfc="none", ms=8, color="C0", label="prediction")
-        ax2.errorbar(xs, ys / pred, yerr=err / np.abs(pred), fmt="o", ms=4, capsize=3, color="k",
-                     label="measured / predicted")
-        ax2.axhline(1.0, color="C0", lw=1, label="prediction")
         names = sorted({c for r in rows for c in r["controls"]})
-        for j, c in enumerate(names):
-            pts = [(x, r["controls"][c], r["prediction"]) for x, r in zip(xs, rows) if c in r["controls"]]
-            ax.plot([a for a, _, _ in pts], [b for _, b, _ in pts], "x", color=f"C{j + 1}")
-            ax2.plot([a for a, _, _ in pts], [b / p for _, b, p in pts], "x", color=f"C{j + 1}",
-                     label=textwrap.shorten(f"control: {c}", 45))
-        for a in (ax, ax2):
-            a.set_xlabel(small if small in rows[0]["params"] else "grid point")
-        if all(x > 0 for x in xs) and np.all(ys > 0) and np.all(pred > 0):
-            from matplotlib.ticker import NullFormatter
+        paths: list[str] = []
+        with new_figure(outdir, d.figure_name or f"fig_{d.id.lower()}", ncols=2, figsize=(8.8, 3.3),
+                        row_height=4.4) as (fig, ax, paths):
+            a, b = ax
+            a.errorbar(xs, ys, yerr=err, fmt="o", color="k", label=f"Monte Carlo ({ci_label(result)})")
+            a.plot(xs, pred, "s", mfc="none", ms=8, color="C0", label="prediction")
+            ok = np.all(pred != 0)
+            b.errorbar(xs, ys / np.where(ok, pred, 1.0), yerr=err / np.abs(np.where(ok, pred, 1.0)), fmt="o",
+                       color="k", label="measured / predicted")
+            b.axhline(1.0, color="C0", lw=1, label="prediction")
+            for j, c in enumerate(names):
+                pts = [(x, r["controls"][c], r["prediction"]) for x, r in zip(xs, rows) if c in r["controls"]]
+                a.plot([u for u, _, _ in pts], [v for _, v, _ in pts], "x", color=f"C{j + 1}")
+                b.plot([u for u, _, _ in pts], [v / p if p else np.nan for _, v, p in pts], "x", color=f"C{j + 1}",
+                       label=textwrap.shorten(f"control: {c}", 48))
+            if np.all(xs > 0) and np.all(ys > 0) and np.all(pred > 0):
+                from matplotlib.ticker import NullFormatter
 
-            ax.set_xscale("log")
-            ax.set_yscale("log")
-            ax.xaxis.set_minor_formatter(NullFormatter())
-        ax.set_ylabel("measured statistic")
-        ax2.set_ylabel("relative to the prediction")
-        ax.legend(fontsize=7, loc="upper left")
-        ax2.legend(fontsize=6, loc="best")
-        fig.suptitle("\n".join(textwrap.wrap(f"{d.id}: {d.title}", 90)), fontsize=9)
-        fig.tight_layout()
-        paths = save(fig, outdir, d.figure_name or f"fig_{d.id.lower()}")
-        plt.close(fig)
+                a.set_xscale("log")
+                a.set_yscale("log")
+                a.xaxis.set_minor_formatter(NullFormatter())
+                a.set_xticks(xs, [f"{x:g}" for x in xs])
+            for panel in (a, b):
+                panel.set_xlabel(small if small in rows[0]["params"] else "grid point")
+            a.set_ylabel("measured statistic")
+            b.set_ylabel("relative to the prediction")
+            fig.suptitle(textwrap.shorten(f"{d.id}: {d.title}", 90))
+            legend_below(a)
+            legend_below(b)
         return paths
     return draw
 
