@@ -339,7 +339,7 @@ class Derivation:
                      derive=lambda inst, latex=False: derive(self, inst, latex),
                      figure=self.figure if self.figure is not None else _figure(self),
                      default_instance=lambda: DerivationInstance(self, None if self.instance is None else self.instance()),
-                     instance_from_config=_config_reader(self))
+                     instance_from_config=_config_reader(self), latex_statement=self.latex)
 
 
 class DerivationInstance:
