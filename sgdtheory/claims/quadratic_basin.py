@@ -360,6 +360,18 @@ def run_e4(inst: BasinInstance, settings: Settings) -> ClaimResult:
         Check("corrected: measured dL/deta(0) = E|g_B|^2/4", CLAIM, noise / 4, intercept, res,
               f"{design}; fitting bias {bias:.2e} (subtracted)", main=True),
     ]
+    near = near_first_order_eta(inst, sweep, settings.level)
+    if near is not None:  # the corrected first-order form is itself only first order: resolved at this grid point
+        eta_n = sweep.etas[near]
+        est_n = sweep.excess_estimate(near, settings.level)
+        ex_n = float(inst.basin.excess_loss(eta_n))
+        checks += [
+            Check(f"exact L(eta)-L* at eta={eta_n:.3g}", CLAIM, ex_n, est_n, 0.02 * ex_n,
+                  "stationary second-moment equation, solved exactly"),
+            Check(f"corrected first-order form L-L* = eta E|g_B|^2/4 taken as exact at eta={eta_n:.3g}",
+                  NEGATIVE_CONTROL, noise / 4 * eta_n, est_n, 0.02 * ex_n,
+                  f"grid point chosen before the main run (first-order gap >= {NEAR_GAP:g} planned half-widths)"),
+        ]
     data = {"etas": sweep.etas.tolist(), "excess_mean": [float(x.mean()) for x in sweep.excess],
             "printed_slope": noise, "corrected_slope": noise / 4, "fit_intercept": intercept.to_dict()}
     return ClaimResult("E4", checks, {**inst.describe(), "runs": sweep.runs}, data)
