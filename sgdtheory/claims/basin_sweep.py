@@ -186,7 +186,7 @@ def _sweep_plan(inst: BasinInstance, settings: Settings, grid: str) -> list[dict
             avg_steps = int(math.ceil((100 if settings.quick else 400) * tau))
             paths = 1024 if settings.quick else 4096
             if eta >= 0.09 * inst.basin.stability_limit():
-                paths *= 8  # the extrapolation (B5) needs its small differences resolved; cheap here
+                paths *= 16 if settings.quick else 8  # the extrapolation (B5) resolves small differences; cheap
         else:
             avg_steps = int(math.ceil((100 if settings.quick else 200) * tau))
             paths = 512 if settings.quick else 2048
