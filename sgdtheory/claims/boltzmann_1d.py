@@ -12,9 +12,11 @@ Three parts, each on a ``problems.PolynomialFiniteSum1D`` run by the Numba engin
   eta sigma^2 / (2h); their ratio is 1 - eta h / 2.  Statistic X = (w - w*)^2 / v over independent paths
   (final iterates after a burn-in that leaves (1 - eta h)^(2t) < 1e-8): E X = 1 exactly, Var X = 2 (the law is
   Gaussian), so the standard error sqrt(2 / P) and the power of "X = 1 - eta h/2" are known before the run.
-  Sweep over eta: each Langevin check's role is fixed by that power (claim if P(reject) <= 1e-3, negative
-  control if >= 0.999, reported only in between); the eta at which the Langevin formula first becomes
-  detectably wrong (power 1/2) is eta* = 2 z sqrt(2/P) / h, and the first rejected grid eta is observed.
+  Sweep over eta (at the run's level): the Langevin value is a negative control where its gap eta h/2 is at
+  least CONTROL_GAP planned half-widths (the exact claim then resolves it), otherwise an *approximation* whose
+  planned verdict is adequate below a quarter of a half-width, detectably wrong above two, undecided between;
+  the eta at which the Langevin formula first becomes detectably wrong (power 1/2) is eta* = 2 z sqrt(2/P) / h,
+  and the first rejected grid eta is observed.
 * **Double well, constant noise** (default L = (w^2 - 1)^2): whole-density goodness of fit of the final
   iterates of independent paths against Boltzmann exp(-2L/(eta sigma^2)) at a small eta (claim) and at a
   large eta with the same temperature eta sigma^2/2 (noise_sd scaled by sqrt(eta_small/eta_large); control),
@@ -31,11 +33,15 @@ with probability >= level, exactly and distribution free.  Estimate [max(0, D - 
 prediction 0 with ``stats.decide`` and resolution RES_GOF/2: verified iff D <= eps and D + eps <= RES_GOF,
 rejected iff D > eps.  Boltzmann and Fokker--Planck are eta -> 0 limits: at finite eta they differ from the
 exact discrete law (Nystrom) by Delta = sup|F_pred - F_exact| > 0, so with enough paths they are rejected too.
-Each role is therefore fixed before the run from the law of D under the exact discrete law (``gof_power``:
-D ≈ sup_u |B(u)/sqrt(P) - delta(u)|, B a Brownian bridge, delta the exact CDF error; Kolmogorov's law when
-Delta = 0; the triangle inequality when Delta is large): a claim when P(not verified) <= 1e-3, a negative
-control when P(rejected) >= 0.999, otherwise reported only.  Instances where a designated claim or control
-cannot take its role are refused, naming the parameter to change.
+Each role and planned verdict is therefore fixed before the run from the law of D under the exact discrete law
+(``gof_power``: D ≈ sup_u |B(u)/sqrt(P) - delta(u)|, B a Brownian bridge, delta the exact CDF error;
+Kolmogorov's law when Delta = 0; the triangle inequality when Delta is large), at the run's level
+(``gof_role``): the exact discrete law is a claim; Boltzmann and Fokker--Planck are *approximations*, planned
+adequate when P(not verified) <= 1e-3 and detectably wrong when P(rejected) >= 0.999; the designated wrong
+answers (and other conventions the plan is sure to reject) are negative controls.  Instances where a designated
+approximation or control cannot take its planned verdict are refused, naming the parameter to change.  The
+SymPy flux identities (each convention's flux vanishes at its own density) hold by construction: they are shown
+in the derivation, not counted as checks; the Ito flux of the tabulated density on the instance is checked.
 
 Mixing: half the paths start in the leftmost and half in the rightmost local minimum; the run length is
 MIX_RELAXATIONS times the Kramers relaxation time 1/(1/tau_lr + 1/tau_rl) (exact Langevin mean first-passage
