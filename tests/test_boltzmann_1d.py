@@ -145,7 +145,6 @@ def test_transient_chain_is_refused():
     ({"experiment": {"quadratic_eta": 2.5}}, "experiment.quadratic_eta = 2.5 is out of range"),
     ({"experiment": {"quadratic_eta": 0.1}}, "experiment.quadratic_eta = 0.1: the Langevin variance differs"),
     ({"experiment": {"quadratic_etas": [0.1, 0.2]}}, "experiment.quadratic_etas: need at least 3"),
-    ({"experiment": {"quadratic_etas": [0.2, 0.4, 0.8]}}, "experiment.quadratic_etas: no learning rate is small"),
     ({"experiment": {"quadratic_etas": [0.001, 0.002, 0.004]}}, "experiment.quadratic_etas: no learning rate is large"),
     ({"problem": {"double_well_coeffs": [[1.0, 0.0, -2.0, 0.0, 1.0], [1.0, 0.0, -2.0, 0.0, 1.0]]}},
      "problem.double_well_coeffs: must have one row"),
@@ -195,7 +194,7 @@ def test_default_instance_quick_as_expected(quick_result):
     bad = [(c.name, c.verdict, str(c.estimate)) for c in quick_result.checks if not c.as_expected]
     assert not bad, bad
     roles = [c.role for c in quick_result.checks]
-    assert roles.count(NEGATIVE_CONTROL) >= 15 and roles.count(CLAIM) >= 20
+    assert roles.count(NEGATIVE_CONTROL) >= 15 and roles.count(CLAIM) >= 16 and roles.count(APPROXIMATION) >= 8
     sweep = quick_result.data["sweep"]
     rows = sweep["rows"]
     last_adequate = max(r["eta"] for r in rows if r["role"] == APPROXIMATION and r["expect"] == ADEQUATE)
