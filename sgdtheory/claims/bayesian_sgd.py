@@ -348,7 +348,7 @@ def _power(gap: float, se: float, z: float) -> float:
 
 #: the OU value is a negative control where its exact gap from the discrete value is at least this many planned
 #: half-widths (the exact claim then resolves it under the resolution rule); elsewhere an approximation
-CONTROL_GAP = 2.5
+CONTROL_GAP = 3.0
 
 
 def _role(gap: float, se: float, z: float):

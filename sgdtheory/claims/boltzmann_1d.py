@@ -82,7 +82,7 @@ ROLE_CONTROL_MIN = 0.999
 #: the Langevin variance of the sweep is a negative control where its exact gap eta h/2 is at least this many
 #: planned half-widths (the exact claim then resolves it under the resolution rule, half the gap >= the
 #: half-width, with margin); elsewhere it is an approximation with a planned verdict (``planned_expectation``)
-CONTROL_GAP = 2.5
+CONTROL_GAP = 3.0
 #: paths: GOF runs (double well, state dependent, quadratic main eta) and the quadratic sweep
 MODES = {True: {"paths": 32768, "quad_paths": 16384}, False: {"paths": 49152, "quad_paths": 65536}}
 MIX_RELAXATIONS = 8.0  # Kramers relaxation times per run (initial occupation error decays as e^-8 = 3e-4)

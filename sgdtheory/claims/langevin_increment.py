@@ -196,7 +196,7 @@ def run_increments(inst: IncrementInstance, n_paths: int, seed, progress=None) -
 
 #: a Langevin value is posed as a negative control where its exact gap is at least this many planned half-widths
 #: (the claim then resolves it under the resolution rule); otherwise it is an approximation with a planned verdict
-CONTROL_GAP = 2.5
+CONTROL_GAP = 3.0
 
 
 def _t_quantile(level: float, n: int) -> float:
@@ -347,6 +347,8 @@ def run_e5(inst: IncrementInstance, settings: Settings) -> ClaimResult:
     tr_s = float(np.trace(inst.sigma_b))
     dt = inst.dt
     res = 0.10 if settings.quick else 0.05
+    q = inst.quadratic
+    trV = float(np.trace(th.langevin_covariance(q.g, q.H, inst.sampler.noise_factor(q.n), inst.w - q.minimizer, dt)))
     checks = [
         Check("SymPy as printed: Var(sqrt(dt) eta eps) / Var(eta sum_(j<k) xi_j) = 1 (ratio eta evaluated at the largest eta)",
               AS_PRINTED, 1.0, exact(float(der.printed_ratio.subs({s: runs.etas[0] for s in der.printed_ratio.free_symbols})),
@@ -367,6 +369,12 @@ def run_e5(inst: IncrementInstance, settings: Settings) -> ClaimResult:
                                 est, res * ex, f"eta = {eta:.4g}: printed is about eta times the truth"))
             checks.append(Check(f"SGD, k = {k}: tr Cov(w_k) = exact (moment recursion)", CLAIM, ex, est, res * ex,
                                 f"resolution {100 * res:g}%"))
+            flow = eta * trV  # the first-order (Langevin) covariance along the flow: the plausible wrong answer
+            role, expect = _langevin_role(flow - ex, z * runs.planned_se_sq(j))
+            checks.append(Check(("control: " if role == NEGATIVE_CONTROL else "") + f"k = {k}: Langevin along the flow "
+                                "(first order in eta), tr Cov = eta tr V(dt)", role, flow, est, res * ex,
+                                f"exact gap {flow - ex:+.3g} = {abs(flow - ex) / (z * runs.planned_se_sq(j)):.2f} "
+                                "planned half-widths; role and planned verdict fixed before the run", expect=expect))
             lang = dt * eta * tr_s
             expect = planned_expectation(lang - ex, z * runs.planned_se_sq(j))
             checks.append(Check(f"corrected increment, k = {k}: tr Cov(w_k) = dt eta tr Sigma (Langevin, gradient frozen)",

@@ -76,7 +76,7 @@ POWER_GAP = 2.0
 #: the Langevin value of the sweep is a negative control where its exact gap is at least this many planned
 #: half-widths (the exact claim then resolves it under the resolution rule); elsewhere an approximation with a
 #: planned verdict (``base.planned_expectation``)
-CONTROL_GAP = 2.5
+CONTROL_GAP = 3.0
 #: run sizes: paths, and the predicted half-width as a fraction of the resolution
 MODES = {
     True: {"paths": 2048, "fraction": 0.7, "sweep_paths": 512, "sweep_fraction": 0.75},

@@ -159,7 +159,7 @@ def _sizes(settings: Settings) -> dict:
 
 #: a Langevin value is posed as a negative control where its exact gap is at least this many planned half-widths
 #: (the exact claim then resolves it under the resolution rule); otherwise it is an approximation
-CONTROL_GAP = 2.5
+CONTROL_GAP = 3.0
 
 
 def _t_quantile(level: float, n: int) -> float:
