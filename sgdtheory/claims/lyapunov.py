@@ -425,7 +425,8 @@ def _case_checks(inst: LyapunovInstance, case: NoiseCase, k: int, settings: Sett
         else:
             i, j = s["i"], s["j"]
             checks.append(Check(f"commutator [S, H]'[{i},{j}] / (|S| |H|) = exact ({where})", CLAIM, s["pred"], est,
-                                s["res"], "zero for every Boltzmann covariance and iff detailed balance holds; " + how))
+                                s["res"], "zero for every Boltzmann covariance and iff detailed balance holds; " + how,
+                                main=(case.key == "user")))
             if abs(s["pred"]) > POWER_GAP * s["res"]:
                 checks.append(Check(f"control: [S, H] = 0 (S = T H^-1 or detailed balance) [{i},{j}] ({where})",
                                     NEGATIVE_CONTROL, 0.0, est, s["res"], "temperature-free Boltzmann test"))
