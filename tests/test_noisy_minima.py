@@ -183,3 +183,22 @@ def test_too_rare_escapes_are_refused():
     inst = cl.TwoMinimaInstance(bt.cartoon_problem([1.0, -1.0], [1.0, -1.0]), 0.01, 1)
     with pytest.raises(SgdTheoryError, match="eta: the slower escape takes"):
         REGISTRY["B7"].run(inst, QUICK)
+
+
+def test_planned_half_widths_of_the_exact_chain_match_two_state_references():
+    """The plans behind B7's Langevin roles: the occupancy's asymptotic variance (Poisson equation) and the passage
+    time's variance (second moment) against closed forms for a two-state chain."""
+    from scipy import sparse
+
+    from sgdtheory.claims import noisy_minima as nm
+    from sgdtheory.theory import basins_1d as bt
+
+    a, b = 0.03, 0.07
+    P = sparse.csr_matrix(np.array([[1 - a, a], [b, 1 - b]]))
+    chain = bt.DiscreteChain(np.array([-1.0, 1.0]), P, 0.01, 1)
+    pi0 = b / (a + b)
+    lam = 1 - a - b
+    assert nm.occupancy_asymptotic_variance(chain, 0.0) == pytest.approx(pi0 * (1 - pi0) * (1 + lam) / (1 - lam),
+                                                                           rel=1e-10)
+    assert nm.passage_variance(chain, -1.0, 1.0) == pytest.approx((1 - a) / a**2, rel=1e-10)
+    assert nm.passage_variance(chain, 1.0, -1.0) == pytest.approx((1 - b) / b**2, rel=1e-10)

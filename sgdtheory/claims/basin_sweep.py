@@ -7,6 +7,13 @@ post-burn-in time averages of L(w_t) - L(Phi*) and of |g_hat_t|^2 (independent r
 Burn-in and averaging lengths come from the exact second-moment operator: tau = 1/(1 - rho(T(eta)))
 steps per e-fold of relaxation; the burn-in is ln(1e5) tau (the start's bias is below 1e-5 of the
 signal) and the average runs over 100 tau (quick) or 400 tau (full).
+
+The main sweep also runs a *pilot* on its own seed stream (fixed master seed ``PILOT_SEED``, so the plan does
+not depend on the run's seed; an eighth of the paths, a quarter of the averaging length): its per-path spread, scaled by the averaging lengths and path counts, gives the
+*planned* standard error of every main-run mean, so that fit designs and check roles (B4, E4) are fixed
+before the main measurement is looked at.  The time average of a geometrically ergodic chain over N steps
+has variance sigma_inf^2 / N + O(N^-2) (sigma_inf^2 the asymptotic variance), so the scaling is exact to
+O(tau / N).  Sweeps are memoised per process, keyed by the instance's content (not its id).
 """
 
 from __future__ import annotations
@@ -158,12 +165,17 @@ class Sweep:
     excess: list[np.ndarray]  # per eta: (paths,) time averages of L(w_t) - L*
     grad_sq: list[np.ndarray]  # per eta: (paths,) time averages of |g_hat_t|^2
     runs: list[dict]
+    planned_se: np.ndarray | None = None  # per eta: planned se of the mean excess loss (pilot, own seeds)
 
     def excess_estimate(self, k: int, level: float) -> Estimate:
         return replica_interval(self.excess[k], level)
 
 
 _SWEEPS: dict = {}
+#: the pilot's master seed: fixed, so the plan (designs, roles) depends on the instance and the mode only, never on
+#: the run's seed (``sgdtheory calibrate`` sees the same checks on every seed); its stream is disjoint from the
+#: main runs' (seed_key 0x9170)
+PILOT_SEED = 0x9170B4
 
 
 def _sweep_plan(inst: BasinInstance, settings: Settings, grid: str) -> list[dict]:
@@ -178,7 +190,7 @@ def _sweep_plan(inst: BasinInstance, settings: Settings, grid: str) -> list[dict
             avg_steps = int(math.ceil((100 if settings.quick else 400) * tau))
             paths = 1024 if settings.quick else 4096
             if eta >= 0.09 * inst.basin.stability_limit():
-                paths *= 8  # the extrapolation (B5) needs its small differences resolved; cheap here
+                paths *= 16 if settings.quick else 8  # the extrapolation (B5) resolves small differences; cheap
         else:
             avg_steps = int(math.ceil((100 if settings.quick else 200) * tau))
             paths = 512 if settings.quick else 2048
@@ -187,13 +199,40 @@ def _sweep_plan(inst: BasinInstance, settings: Settings, grid: str) -> list[dict
     return plans
 
 
+def _content_key(inst: BasinInstance, settings: Settings, grid: str) -> tuple:
+    """What the sweep depends on: the problem's arrays, the sampler, the learning rates, mode, seed, grid."""
+    p = inst.problem
+    arrays = tuple((a.shape, np.ascontiguousarray(a, dtype=np.float64).tobytes()) for a in (p.g, p.H, p.c))
+    etas = tuple(float(e) for e in (inst.grid if grid == "main" else inst.rate_grid))
+    return (arrays, inst.basin.batch_size, inst.basin.sampling, etas, settings.quick, settings.seed, grid)
+
+
+def _pilot_se(inst: BasinInstance, settings: Settings, plans: list[dict]) -> np.ndarray:
+    """Planned standard error of each main-run mean excess loss, from a pilot on a separate seed stream."""
+    out = []
+    for k, plan in enumerate(plans):
+        avg = plan["n_steps"] - plan["burn_in"]
+        p_avg = max(1, avg // 4)
+        p_paths = max(128, plan["n_paths"] // 8)
+        settings.step(f"pilot eta = {plan['eta']:.4g}: {p_paths} paths x {plan['burn_in'] + p_avg} steps")
+        res = simulate(inst.problem, plan["eta"], sampler=inst.sampler, n_steps=plan["burn_in"] + p_avg,
+                       n_paths=p_paths, seed=PILOT_SEED, seed_key=(0xB4, 0x9170, k),
+                       time_average=("excess_loss",), burn_in=plan["burn_in"], n_batches=20)
+        if res.n_diverged:
+            raise DivergedError(f"diverged: {res.n_diverged} pilot paths at eta = {plan['eta']:g}")
+        sd = float(np.std(res.path_averages("excess_loss"), ddof=1))
+        out.append(sd * math.sqrt(p_avg / avg) / math.sqrt(plan["n_paths"]))
+    return np.array(out)
+
+
 def run_sweep(inst: BasinInstance, settings: Settings, grid: str = "main") -> Sweep:
-    """Simulate the ``grid`` ("main" or "rate"); memoised per instance and settings in a process."""
-    key = (id(inst), settings.quick, settings.seed, grid)
+    """Simulate the ``grid`` ("main" or "rate"); memoised per instance content and settings in a process."""
+    key = _content_key(inst, settings, grid)
     if key in _SWEEPS:
         return _SWEEPS[key]
     excess, gsq, runs = [], [], []
     plans = _sweep_plan(inst, settings, grid)
+    planned = _pilot_se(inst, settings, plans) if grid == "main" else None
     for plan in plans:
         settings.step(f"sweep eta = {plan['eta']:.4g}: {plan['n_paths']} paths x {plan['n_steps']} steps")
         res = simulate(inst.problem, plan["eta"], sampler=inst.sampler, n_steps=plan["n_steps"],
@@ -204,6 +243,6 @@ def run_sweep(inst: BasinInstance, settings: Settings, grid: str = "main") -> Sw
         excess.append(res.path_averages("excess_loss"))
         gsq.append(res.path_averages("grad_sq"))
         runs.append({**plan, "seed_key": list(plan["seed_key"])})
-    sweep = Sweep(np.array([p["eta"] for p in plans]), excess, gsq, runs)
+    sweep = Sweep(np.array([p["eta"] for p in plans]), excess, gsq, runs, planned)
     _SWEEPS[key] = sweep
     return sweep

@@ -12,9 +12,11 @@ Three parts, each on a ``problems.PolynomialFiniteSum1D`` run by the Numba engin
   eta sigma^2 / (2h); their ratio is 1 - eta h / 2.  Statistic X = (w - w*)^2 / v over independent paths
   (final iterates after a burn-in that leaves (1 - eta h)^(2t) < 1e-8): E X = 1 exactly, Var X = 2 (the law is
   Gaussian), so the standard error sqrt(2 / P) and the power of "X = 1 - eta h/2" are known before the run.
-  Sweep over eta: each Langevin check's role is fixed by that power (claim if P(reject) <= 1e-3, negative
-  control if >= 0.999, reported only in between); the eta at which the Langevin formula first becomes
-  detectably wrong (power 1/2) is eta* = 2 z sqrt(2/P) / h, and the first rejected grid eta is observed.
+  Sweep over eta (at the run's level): the Langevin value is a negative control where its gap eta h/2 is at
+  least CONTROL_GAP planned half-widths (the exact claim then resolves it), otherwise an *approximation* whose
+  planned verdict is adequate below a quarter of a half-width, detectably wrong above two, undecided between;
+  the eta at which the Langevin formula first becomes detectably wrong (power 1/2) is eta* = 2 z sqrt(2/P) / h,
+  and the first rejected grid eta is observed.
 * **Double well, constant noise** (default L = (w^2 - 1)^2): whole-density goodness of fit of the final
   iterates of independent paths against Boltzmann exp(-2L/(eta sigma^2)) at a small eta (claim) and at a
   large eta with the same temperature eta sigma^2/2 (noise_sd scaled by sqrt(eta_small/eta_large); control),
@@ -27,15 +29,20 @@ Three parts, each on a ``problems.PolynomialFiniteSum1D`` run by the Numba engin
 
 Goodness of fit: D = sup |F_MC - F_pred| (scipy.stats.ks_1samp) on P independent final iterates; the
 Dvoretzky--Kiefer--Wolfowitz--Massart band gives sup |F_MC - F_true| <= eps = sqrt(log(2/(1 - level))/(2P))
-with probability >= level, exactly and distribution free.  Estimate [max(0, D - eps), D + eps] against the
-prediction 0 with ``stats.decide`` and resolution RES_GOF/2: verified iff D <= eps and D + eps <= RES_GOF,
-rejected iff D > eps.  Boltzmann and Fokker--Planck are eta -> 0 limits: at finite eta they differ from the
+with probability >= level, exactly and distribution free.  Estimate [D - eps, D + eps] against the
+prediction 0 with ``stats.decide`` and resolution RES_GOF/2: verified iff D <= eps and eps <= RES_GOF/2,
+rejected iff D > eps.  The chance that a fit misses its planned verdict is the plan's own probability
+(``GofCheck``), not a Gaussian approximation.  Boltzmann and Fokker--Planck are eta -> 0 limits: at finite eta they differ from the
 exact discrete law (Nystrom) by Delta = sup|F_pred - F_exact| > 0, so with enough paths they are rejected too.
-Each role is therefore fixed before the run from the law of D under the exact discrete law (``gof_power``:
-D ≈ sup_u |B(u)/sqrt(P) - delta(u)|, B a Brownian bridge, delta the exact CDF error; Kolmogorov's law when
-Delta = 0; the triangle inequality when Delta is large): a claim when P(not verified) <= 1e-3, a negative
-control when P(rejected) >= 0.999, otherwise reported only.  Instances where a designated claim or control
-cannot take its role are refused, naming the parameter to change.
+Each role and planned verdict is therefore fixed before the run from the law of D under the exact discrete law
+(``gof_power``: D ≈ sup_u |B(u)/sqrt(P) - delta(u)|, B a Brownian bridge, delta the exact CDF error;
+Kolmogorov's law when Delta = 0; the triangle inequality when Delta is large), at the run's level
+(``gof_role``): the exact discrete law is a claim; Boltzmann and Fokker--Planck are *approximations*, planned
+adequate when P(not verified) <= 1e-3 and detectably wrong when P(rejected) >= 0.999; the designated wrong
+answers (and other conventions the plan is sure to reject) are negative controls.  Instances where a designated
+approximation or control cannot take its planned verdict are refused, naming the parameter to change.  The
+SymPy flux identities (each convention's flux vanishes at its own density) hold by construction: they are shown
+in the derivation, not counted as checks; the Ito flux of the tabulated density on the instance is checked.
 
 Mixing: half the paths start in the leftmost and half in the rightmost local minimum; the run length is
 MIX_RELAXATIONS times the Kramers relaxation time 1/(1/tau_lr + 1/tau_rl) (exact Langevin mean first-passage
@@ -58,7 +65,8 @@ from ..sampling import Sampler
 from ..simulate import simulate
 from ..stats import Estimate, exact, proportion_interval, replica_interval
 from ..theory import stationary_1d as th
-from .base import CLAIM, NEGATIVE_CONTROL, Check, Claim, ClaimResult, Settings, register
+from .base import (ADEQUATE, APPROXIMATION, CLAIM, DETECTABLY_WRONG, NEGATIVE_CONTROL, UNDECIDED, Check, Claim,
+                   ClaimResult, Settings, planned_expectation, register)
 
 SEED = 0xB1
 SOURCE = "003 (McAllester, TTIC 31230 SGD), slides 'Langevin Dynamics', 'Stationary Distributions'"
@@ -69,9 +77,13 @@ RES_GOF = 0.03
 RES_VAR = 0.05
 #: mass beyond the barrier (probability)
 RES_MASS = 0.02
-#: roles of the Langevin-sweep checks, fixed before the run from the exact rejection probability
+#: planned probabilities behind the roles of the whole-density fits (``gof_power``)
 ROLE_CLAIM_MAX = 1e-3
 ROLE_CONTROL_MIN = 0.999
+#: the Langevin variance of the sweep is a negative control where its exact gap eta h/2 is at least this many
+#: planned half-widths (the exact claim then resolves it under the resolution rule, half the gap >= the
+#: half-width, with margin); elsewhere it is an approximation with a planned verdict (``planned_expectation``)
+CONTROL_GAP = 3.0
 #: paths: GOF runs (double well, state dependent, quadratic main eta) and the quadratic sweep
 MODES = {True: {"paths": 32768, "quad_paths": 16384}, False: {"paths": 49152, "quad_paths": 65536}}
 MIX_RELAXATIONS = 8.0  # Kramers relaxation times per run (initial occupation error decays as e^-8 = 3e-4)
@@ -91,7 +103,9 @@ def _quantile(level: float, n: int) -> float:
 
 def gof_estimate(samples, cdf, level: float, method: str = "sup|F_MC - F| with the DKW band") -> Estimate:
     """D = sup |F_MC - F| (scipy.stats.ks_1samp) on independent samples, as an Estimate with interval
-    [max(0, D - eps), D + eps], eps the DKW half-width at ``level`` (exact, distribution free)."""
+    [D - eps, D + eps] for sup |F_true - F| (triangle inequality), eps the DKW half-width at ``level`` (exact,
+    distribution free).  The interval is kept symmetric (its lower end may be negative, a weaker but true
+    statement) so that its half-width is eps and its centre D, as ``base.Check`` assumes."""
     from scipy import stats
 
     x = np.asarray(samples, dtype=np.float64).ravel()
@@ -99,7 +113,7 @@ def gof_estimate(samples, cdf, level: float, method: str = "sup|F_MC - F| with t
         raise SgdTheoryError("samples: need at least 2 finite independent samples")
     D = float(stats.ks_1samp(x, cdf, method="asymp").statistic)
     eps = th.dkw_half_width(x.size, level)
-    return Estimate(D, max(0.0, D - eps), D + eps, level, method, int(x.size))
+    return Estimate(D, D - eps, D + eps, level, method, int(x.size))
 
 
 def gof_power(truth, pred, grid, n: int, level: float = 0.9999, delta: float | None = None,
@@ -114,7 +128,7 @@ def gof_power(truth, pred, grid, n: int, level: float = 0.9999, delta: float | N
     from scipy import special
 
     eps = th.dkw_half_width(n, level)
-    cut = min(eps, RES_GOF - eps)
+    cut = eps if eps <= RES_GOF / 2 else 0.0  # verified iff D <= eps and eps <= the resolution RES_GOF/2
     if delta is not None and delta == 0.0:
         p_rej = float(special.kolmogorov(eps * math.sqrt(n)))
         p_unver = float(special.kolmogorov(cut * math.sqrt(n))) if cut > 0 else 1.0
@@ -272,7 +286,7 @@ def _gof_roles(entries: list[dict], grid) -> None:
                                      f"exact law: with {P} paths ({mode} mode) it is rejected with probability "
                                      f"{pw['p_reject']:.3g} only (< {ROLE_CONTROL_MIN:g}); {e['hint']}")
     for e in entries:
-        e.pop("_D", None)
+        e["_grid"] = grid  # the bridge samples are kept: the run re-plans at its own level (cheap)
 
 
 def _check_budget(section: str, param: str, steps: int, leak: float | None):
@@ -294,12 +308,10 @@ def _make_plan(inst: Boltzmann1DInstance) -> dict:
     for quick, rows in plan["sweep"].items():
         roles = [r["role"] for r in rows]
         mode = "quick" if quick else "full"
-        if CLAIM not in roles:
-            raise SgdTheoryError(f"quadratic.etas: no learning rate is small enough for the Langevin variance to pass "
-                                 f"in {mode} mode (needs P(reject) <= {ROLE_CLAIM_MAX:g}); add smaller learning rates")
         if NEGATIVE_CONTROL not in roles:
-            raise SgdTheoryError(f"quadratic.etas: no learning rate is large enough for the Langevin variance to fail "
-                                 f"in {mode} mode (needs P(reject) >= {ROLE_CONTROL_MIN:g}); add larger learning rates")
+            raise SgdTheoryError(f"quadratic.etas: no learning rate is large enough for the Langevin variance to be "
+                                 f"resolved in {mode} mode (gap eta h/2 >= {CONTROL_GAP:g} planned half-widths "
+                                 f"{rows[0]['half_width']:.3g}); add larger learning rates")
     # double well, constant noise
     p_s, p_l = inst.dw_problem(False), inst.dw_problem(True)
     es, el = inst.dw_eta_small, inst.dw_eta_large
@@ -396,7 +408,8 @@ def detection_eta(h: float, n_paths: int, level: float = 0.9999) -> float:
 
 def sweep_plan(inst: Boltzmann1DInstance, quick: bool, level: float = 0.9999) -> list[dict]:
     """Per eta of the grid: exact X values (discrete 1, Langevin 1 - eta h/2), standard error sqrt(2/P), the
-    rejection probability of the Langevin value, the role, and the run length."""
+    rejection probability of the Langevin value, its role (negative control where the gap is at least
+    ``CONTROL_GAP`` planned half-widths, else approximation), its planned verdict, and the run length."""
     from ..theory.lyapunov import rejection_probability
 
     P = MODES[quick]["quad_paths"]
@@ -406,9 +419,10 @@ def sweep_plan(inst: Boltzmann1DInstance, quick: bool, level: float = 0.9999) ->
     for eta in inst.quad_etas:
         gap = eta * inst.h / 2.0
         power = rejection_probability(gap, se, z)
-        role = CLAIM if power <= ROLE_CLAIM_MAX else NEGATIVE_CONTROL if power >= ROLE_CONTROL_MIN else None
+        role = NEGATIVE_CONTROL if gap >= CONTROL_GAP * z * se else APPROXIMATION
+        expect = None if role == NEGATIVE_CONTROL else planned_expectation(gap, z * se)
         rows.append({"eta": float(eta), "x_langevin": 1.0 - gap, "gap": gap, "se": se, "half_width": z * se,
-                     "power": power, "role": role, "steps": quad_steps(eta * inst.h),
+                     "power": power, "role": role, "expect": expect, "steps": quad_steps(eta * inst.h),
                      "v_exact": th.discrete_variance(inst.h, inst.quad_noise_sd, eta),
                      "v_langevin": th.langevin_variance(inst.h, inst.quad_noise_sd, eta)})
     return rows
@@ -513,23 +527,74 @@ def _fmt(x) -> str:
 def _gof_checks(x, entries, settings, where, how, data_rows) -> list[Check]:
     checks = []
     for e in entries:
-        role = e["roles"][settings.quick]
-        pw = e["power"][settings.quick]
+        pw = _power_at(e, settings)
+        role, expect = gof_role(e, pw)
         est = gof_estimate(x, e["pred"].cdf_at, settings.level)
         row = {"key": e["key"], "label": e["label"], "eta": e["eta"], "delta": e["delta"], "role": role,
                "est": est.to_dict(), "p_unverified": pw["p_unverified"], "p_reject": pw["p_reject"]}
         data_rows.append(row)
-        if role is None:
-            continue
-        prefix = "control: " if role == NEGATIVE_CONTROL else ""
+        prefix = "control: " if role == NEGATIVE_CONTROL else "approximation: " if role == APPROXIMATION else ""
         note = (f"sup|F_MC - F_pred| with DKW band eps = {est.high - est.value:.3g} at level {settings.level:g}; "
-                f"verified iff D + eps <= {RES_GOF:g} (resolution field {RES_GOF / 2:g} = half-width of [0, "
-                f"{RES_GOF:g}]), rejected iff D > eps; exact distance of this prediction from the discrete law "
+                f"verified iff D <= eps and eps <= the resolution {RES_GOF / 2:g}, rejected iff D > eps; exact "
+                "distance of this prediction from the discrete law "
                 f"(Nystrom): {e['delta']:.3g}; before the run ({pw['method']}): P(not verified) = "
                 f"{pw['p_unverified']:.3g}, P(rejected) = {pw['p_reject']:.3g}; {how}")
-        checks.append(Check(f"{prefix}{where}: stationary CDF = {e['label']} (eta = {_fmt(e['eta'])})", role, 0.0, est,
-                            RES_GOF / 2, note))
+        miss = pw["p_unverified"] if role == CLAIM or expect == ADEQUATE else 1.0 - pw["p_reject"]
+        checks.append(GofCheck(f"{prefix}{where}: stationary CDF = {e['label']} (eta = {_fmt(e['eta'])})", role, 0.0,
+                               est, RES_GOF / 2, note, expect=expect, planned_miss=float(miss)))
     return checks
+
+
+@dataclass
+class GofCheck(Check):
+    """A whole-density fit: ``chance_failure`` is the plan's probability (``gof_power``: Kolmogorov's law or the
+    Brownian-bridge simulation under the exact discrete law) that the fit misses its expected verdict -- the
+    sup-distance with its DKW band is not a Gaussian estimate, so the generic formula does not apply."""
+
+    planned_miss: float = 0.0
+
+    @property
+    def chance_failure(self) -> float:
+        if self.estimate.level >= 1.0 or self.expected == UNDECIDED:
+            return 0.0
+        if self.role == CLAIM:
+            return max(1.0 - self.estimate.level, self.planned_miss)
+        return self.planned_miss
+
+
+def _power_at(e: dict, settings: Settings) -> dict:
+    """The plan of one whole-density fit at the run's level (stored plan at the default level; else re-planned
+    from the stored Brownian-bridge samples or in closed form)."""
+    from ..stats import DEFAULT_LEVEL
+
+    quick = settings.quick
+    if settings.level == DEFAULT_LEVEL and quick in e.get("power", {}):
+        return e["power"][quick]
+    D = e.get("_D")
+    samples = None if D is None else D[0 if quick else 1]
+    grid = e.get("_grid")
+    if grid is None:
+        grid = np.linspace(-10.0, 10.0, 4001)
+    return gof_power(e["truth"], e["pred"], grid, MODES[quick]["paths"], level=settings.level, delta=e["delta"],
+                     samples=samples)
+
+
+def gof_role(e: dict, pw: dict) -> tuple[str, str | None]:
+    """(role, planned verdict) of a whole-density fit, from the theory and the plan only.
+
+    The exact discrete law (distance 0 from the truth) is a claim.  Boltzmann and Fokker--Planck are eta -> 0
+    limits: an approximation, planned *adequate* where P(not verified) <= ROLE_CLAIM_MAX, *detectably wrong*
+    where P(rejected) >= ROLE_CONTROL_MIN, undecided in between -- except the designated wrong answers (and the
+    other conventions where the plan is sure to reject them), which are negative controls."""
+    if e["delta"] == 0.0:
+        return CLAIM, None
+    if e.get("want") in (NEGATIVE_CONTROL, None) and pw["p_reject"] >= ROLE_CONTROL_MIN:
+        return NEGATIVE_CONTROL, None
+    if pw["p_unverified"] <= ROLE_CLAIM_MAX:
+        return APPROXIMATION, ADEQUATE
+    if pw["p_reject"] >= ROLE_CONTROL_MIN:
+        return APPROXIMATION, DETECTABLY_WRONG
+    return APPROXIMATION, None
 
 
 def _mass_checks(groups, barrier, mass, settings, where, mix) -> tuple[list[Check], list[dict]]:
@@ -638,27 +703,28 @@ def _quadratic_checks(inst, settings, data) -> list[Check]:
     est = replica_interval(X, lv, "independent final iterates (replicas)")
     how = f"X = w^2 / v_exact over {P} independent paths after {steps} steps from w* (transient < {QUAD_TRANSIENT:g})"
     checks.append(Check(f"quadratic: E X = 1 (exact discrete variance) at eta h = {_fmt(eta * h)}", CLAIM, 1.0, est,
-                        RES_VAR, how + f"; resolution {RES_VAR:g} relative"))
+                        RES_VAR, how + f"; resolution {RES_VAR:g} relative", main=True))
     checks.append(Check(f"control: quadratic: E X = 1 - eta h/2 (Langevin variance) at eta h = {_fmt(eta * h)}",
                         NEGATIVE_CONTROL, 1.0 - eta * h / 2, est, RES_VAR, how))
     v_d = v_sym
     gauss = _Gauss(math.sqrt(v_d))
     rows = []
     ent = [{"key": "gauss_exact", "label": f"N(0, eta sigma^2/(h(2 - eta h))) = N(0, {v_d:.4g})", "eta": eta,
-            "pred": gauss, "delta": 0.0},
+            "pred": gauss, "delta": 0.0, "want": CLAIM},
            {"key": "gauss_langevin", "label": f"N(0, eta sigma^2/(2h)) = N(0, {v_l:.4g})", "eta": eta,
-            "pred": _Gauss(math.sqrt(v_l)), "delta": _gauss_distance(v_d, v_l)}]
+            "pred": _Gauss(math.sqrt(v_l)), "delta": _gauss_distance(v_d, v_l), "want": NEGATIVE_CONTROL}]
     qgrid = np.linspace(-10.0, 10.0, 4001) * math.sqrt(v_d)
     for e in ent:
-        pw = gof_power(gauss, e["pred"], qgrid, P, delta=e["delta"])
+        pw = gof_power(gauss, e["pred"], qgrid, P, level=lv, delta=e["delta"])
         e["roles"] = {settings.quick: pw["role"]}
         e["power"] = {settings.quick: pw}
+        e["truth"], e["_grid"] = gauss, qgrid
     checks += _gof_checks(x, ent, settings, "quadratic", how, rows)
     data["quadratic"] = {"eta": eta, "h": h, "noise_sd": sig, "v_exact": v_d, "v_langevin": v_l, "v_nystrom": v_ny,
                          "X": est.to_dict(), "gof": rows, "hist": _histogram(x, None, lv)}
     # the sweep
     P = MODES[settings.quick]["quad_paths"]
-    plan = inst.plan["sweep"][settings.quick]
+    plan = sweep_plan(inst, settings.quick, lv)  # at the run's level (the instance's plan is at the default)
     eta_star = detection_eta(h, P, lv)
     first_pred = next((r["eta"] for r in plan if r["power"] >= 0.5), float("nan"))
     srows = []
@@ -670,17 +736,18 @@ def _quadratic_checks(inst, settings, data) -> list[Check]:
                f"P(reject Langevin) = {r['power']:.3g}")
         checks.append(Check(f"quadratic sweep eta h = {_fmt(r['eta'] * h)}: E X = 1 (exact discrete)", CLAIM, 1.0, est,
                             RES_VAR, how))
-        if r["role"] == CLAIM:
-            checks.append(Check(f"quadratic sweep eta h = {_fmt(r['eta'] * h)}: E X = 1 - eta h/2 (Langevin adequate "
-                                "at "
-                                "this sample size)", CLAIM, r["x_langevin"], est, RES_VAR,
-                                how + f"; role fixed by the power calculation (<= {ROLE_CLAIM_MAX:g})"))
-        elif r["role"] == NEGATIVE_CONTROL:
+        if r["role"] == NEGATIVE_CONTROL:
             checks.append(Check(f"control: quadratic sweep eta h = {_fmt(r['eta'] * h)}: E X = 1 - eta h/2 (Langevin)",
                                 NEGATIVE_CONTROL, r["x_langevin"], est, RES_VAR,
-                                how + f"; role fixed by the power calculation (>= {ROLE_CONTROL_MIN:g}); the Langevin "
-                                f"formula becomes detectably wrong (power 1/2) at eta* = 2 z sqrt(2/P)/h = "
-                                f"{eta_star:.4g} with {P} paths"))
+                                how + f"; role fixed by the plan: gap eta h/2 = {r['gap']:.3g} >= {CONTROL_GAP:g} planned "
+                                f"half-widths ({r['half_width']:.3g}); the Langevin formula becomes detectably wrong "
+                                f"(power 1/2) at eta* = 2 z sqrt(2/P)/h = {eta_star:.4g} with {P} paths"))
+        else:
+            checks.append(Check(f"quadratic sweep eta h = {_fmt(r['eta'] * h)}: E X = 1 - eta h/2 (Langevin "
+                                "approximation)", APPROXIMATION, r["x_langevin"], est, RES_VAR,
+                                how + f"; gap eta h/2 = {r['gap']:.3g} = {r['gap'] / r['half_width']:.2f} planned "
+                                "half-widths: planned verdict " + (r["expect"] or "none (between 0.25 and 2)"),
+                                expect=r["expect"]))
         srows.append({**{k2: v for k2, v in r.items()}, "estimate": est.to_dict(),
                       "langevin_rejected": bool(not est.contains(r["x_langevin"]))})
     first_obs = next((r["eta"] for r in srows if r["langevin_rejected"]), float("nan"))
@@ -709,19 +776,11 @@ def _gauss_distance(v1: float, v2: float) -> float:
 
 
 def _symbolic_checks(inst, data) -> list[Check]:
+    # The SymPy flux identities (each convention's flux vanishes at its own density; constant noise gives
+    # Boltzmann) hold for generic L and Sigma by construction: they are shown in the derivation, not checked.
+    # What can fail is the numerics on the user's instance: the Ito flux of the tabulated density.
     sym = th.symbolic_fokker_planck()
     out = []
-    for conv in th.CONVENTIONS:
-        out.append(Check(f"SymPy: the {conv} flux vanishes at its stationary density", CLAIM, 0.0,
-                         exact(0.0 if sym["flux"][conv] == 0 else 1.0, "SymPy simplify of the flux (1 if nonzero)"),
-                         0.0, f"density {sym['density'][conv]}"))
-    phi, eta, sigma, B, Lf, Sf = sym["symbols"]
-    diff = sym["constant_noise_exponent"] + 2 * B * Lf(phi) / (eta * sigma**2)
-    import sympy as sp
-
-    out.append(Check("SymPy: constant noise Sigma = sigma^2 gives log p = -2 B L/(eta sigma^2) + const (Boltzmann)",
-                     CLAIM, 0.0, exact(0.0 if sp.simplify(diff) == 0 else 1.0, "SymPy"), 0.0,
-                     f"log p - const = {sym['constant_noise_exponent']}"))
     # numeric: the Ito flux of the wrong (isothermal) density on the user's state-dependent instance is not zero
     pl = inst.plan["state_dependent"]
     p = inst.sd_problem()

@@ -30,9 +30,10 @@ pairs is one replica.  Run lengths T and K are chosen before the run from the *e
 path averages (``time_average_variance``, ``window_current_variance``) so that the predicted half-width
 is a fixed fraction of each check's resolution.
 
-Langevin sweep: psi on a grid of eta for the user's C.  The exact power of the test "psi = psi_c" at that
-sample size fixes each check's role before the run: a claim (continuous formula adequate) where the
-rejection probability is <= 1e-3, a negative control where it is >= 0.999, reported only in between.  The
+Langevin sweep: psi on a grid of eta for the user's C.  The exact gap psi_c - psi_d and the planned half-width
+(exact variance, before the run) fix each Langevin check's role: a negative control where the gap is at least
+CONTROL_GAP planned half-widths (the exact claim resolves it), otherwise an approximation whose planned verdict
+is *adequate* below a quarter of a half-width, *detectably wrong* above two, undecided in between.  The
 eta at which the Langevin approximation first fails detectably is predicted (power 1/2) and observed.
 
 Exact checks (SymPy, rational H and C): the first-order (Langevin) covariance S_1 is exactly Boltzmann for
@@ -54,7 +55,8 @@ from ..sampling import Sampler
 from ..simulate import simulate
 from ..stats import exact, replica_interval
 from ..theory import lyapunov as th
-from .base import CLAIM, NEGATIVE_CONTROL, Check, Claim, ClaimResult, Settings, register
+from .base import (APPROXIMATION, CLAIM, NEGATIVE_CONTROL, Check, Claim, ClaimResult, Settings, planned_expectation,
+                   register)
 
 SEED = 0xB2
 SOURCE = "003 (McAllester, TTIC 31230 SGD), slide 'Stationary Distributions'"
@@ -71,9 +73,10 @@ RES_PSI = 0.02
 #: a negative control is only posed when the wrong value is more than 2 resolutions from the right one:
 #: then an interval of half-width <= resolution that covers the truth must exclude it
 POWER_GAP = 2.0
-#: roles of the Langevin-sweep checks, fixed before the run from the exact rejection probability
-ROLE_CLAIM_MAX = 1e-3
-ROLE_CONTROL_MIN = 0.999
+#: the Langevin value of the sweep is a negative control where its exact gap is at least this many planned
+#: half-widths (the exact claim then resolves it under the resolution rule); elsewhere an approximation with a
+#: planned verdict (``base.planned_expectation``)
+CONTROL_GAP = 3.0
 #: run sizes: paths, and the predicted half-width as a fraction of the resolution
 MODES = {
     True: {"paths": 2048, "fraction": 0.7, "sweep_paths": 512, "sweep_fraction": 0.75},
@@ -173,14 +176,11 @@ class LyapunovInstance:
             plan = sweep_plan(self, quick)
             roles = [p["role"] for p in plan]
             mode = "quick" if quick else "full"
-            if CLAIM not in roles:
-                raise SgdTheoryError(f"etas: no learning rate is small enough for the Langevin covariance to pass in "
-                                     f"{mode} mode (needs rejection probability <= {ROLE_CLAIM_MAX:g}); the smallest "
-                                     f"has {plan[0]['power']:.3g}: add smaller learning rates")
             if NEGATIVE_CONTROL not in roles:
-                raise SgdTheoryError(f"etas: no learning rate is large enough for the Langevin covariance to fail in "
-                                     f"{mode} mode (needs rejection probability >= {ROLE_CONTROL_MIN:g}); the largest "
-                                     f"has {plan[-1]['power']:.3g}: add larger learning rates")
+                raise SgdTheoryError(f"etas: no learning rate is large enough for the Langevin covariance to be "
+                                     f"resolved in {mode} mode (gap >= {CONTROL_GAP:g} planned half-widths; the "
+                                     f"largest has {abs(plan[-1]['gap']) / plan[-1]['half_width']:.3g}): add larger "
+                                     "learning rates")
             cost = sum((p["burn_in"] + p["steps"]) for p in plan) * MODES[quick]["sweep_paths"]
             if cost > MAX_PATH_STEPS[quick]:
                 raise SgdTheoryError(f"etas: the sweep would need {cost:.3g} path-steps in {mode} mode (budget "
@@ -252,10 +252,12 @@ def sweep_plan(inst: LyapunovInstance, quick: bool, level: float = 0.9999) -> li
         se = math.sqrt(th.time_average_variance(Q, S, inst.H, eta, T) / P)
         psi_d, psi_c = float(np.sum(Q * S)), float(np.sum(Q * S_c))
         power = th.rejection_probability(psi_d - psi_c, se, z)
-        role = CLAIM if power <= ROLE_CLAIM_MAX else NEGATIVE_CONTROL if power >= ROLE_CONTROL_MIN else None
+        gap = psi_c - psi_d
+        role = NEGATIVE_CONTROL if abs(gap) >= CONTROL_GAP * z * se else APPROXIMATION
+        expect = None if role == NEGATIVE_CONTROL else planned_expectation(gap, z * se)
         plan.append({"eta": float(eta), "Q": Q, "psi_d": psi_d, "psi_c": psi_c, "gap": psi_d - psi_c, "steps": T,
                      "burn_in": int(math.ceil(BURN_RELAXATIONS * tau)), "se": se, "half_width": z * se,
-                     "power": power, "role": role, "tau": tau})
+                     "power": power, "role": role, "expect": expect, "tau": tau})
     return plan
 
 
@@ -423,7 +425,8 @@ def _case_checks(inst: LyapunovInstance, case: NoiseCase, k: int, settings: Sett
         else:
             i, j = s["i"], s["j"]
             checks.append(Check(f"commutator [S, H]'[{i},{j}] / (|S| |H|) = exact ({where})", CLAIM, s["pred"], est,
-                                s["res"], "zero for every Boltzmann covariance and iff detailed balance holds; " + how))
+                                s["res"], "zero for every Boltzmann covariance and iff detailed balance holds; " + how,
+                                main=(case.key == "user")))
             if abs(s["pred"]) > POWER_GAP * s["res"]:
                 checks.append(Check(f"control: [S, H] = 0 (S = T H^-1 or detailed balance) [{i},{j}] ({where})",
                                     NEGATIVE_CONTROL, 0.0, est, s["res"], "temperature-free Boltzmann test"))
@@ -501,17 +504,20 @@ def _sweep_checks(inst: LyapunovInstance, settings: Settings, data: dict) -> lis
         checks.append(Check(f"Langevin sweep eta = {_fmt(eta)}: psi = exact discrete Lyapunov", CLAIM, p["psi_d"], est,
                             RES_PSI, how))
         rejected = not est.contains(p["psi_c"])
-        if p["role"] == CLAIM:
-            checks.append(Check(f"Langevin sweep eta = {_fmt(eta)}: psi = continuous Lyapunov H S + S H = eta C/B "
-                                "(adequate at this sample size)", CLAIM, p["psi_c"], est, RES_PSI,
-                                how + f"; role fixed by the power calculation (<= {ROLE_CLAIM_MAX:g})"))
-        elif p["role"] == NEGATIVE_CONTROL:
+        if p["role"] == NEGATIVE_CONTROL:
             checks.append(Check(f"control: Langevin sweep eta = {_fmt(eta)}: psi = continuous Lyapunov",
                                 NEGATIVE_CONTROL, p["psi_c"], est, RES_PSI,
-                                how + f"; role fixed by the power calculation (>= {ROLE_CONTROL_MIN:g}); the Langevin "
-                                f"approximation first fails detectably near eta = {eta_pred:.3g} (power 1/2)"))
+                                how + f"; role fixed by the plan: exact gap {abs(p['gap']):.3g} >= {CONTROL_GAP:g} "
+                                f"planned half-widths; the Langevin approximation first fails detectably near eta = "
+                                f"{eta_pred:.3g} (power 1/2)"))
+        else:
+            checks.append(Check(f"Langevin sweep eta = {_fmt(eta)}: psi = continuous Lyapunov H S + S H = eta C/B "
+                                "(Langevin approximation)", APPROXIMATION, p["psi_c"], est, RES_PSI,
+                                how + f"; exact gap {abs(p['gap']):.3g} = {abs(p['gap']) / p['half_width']:.2f} planned "
+                                "half-widths: planned verdict " + (p["expect"] or "none (between 0.25 and 2)"),
+                                expect=p["expect"]))
         rows.append({"eta": eta, "psi_d": p["psi_d"], "psi_c": p["psi_c"], "gap": p["gap"], "se_exact": p["se"],
-                     "half_width_exact": p["half_width"], "power": p["power"], "role": p["role"], "steps": p["steps"],
+                     "half_width_exact": p["half_width"], "power": p["power"], "role": p["role"], "expect": p["expect"], "steps": p["steps"],
                      "burn_in": p["burn_in"], "estimate": est.to_dict(), "langevin_rejected": bool(rejected)})
     first_obs = next((r["eta"] for r in rows if r["langevin_rejected"]), float("nan"))
     data["sweep"] = {"rows": rows, "paths": P, "z": z, "eta_detect_predicted": eta_pred,

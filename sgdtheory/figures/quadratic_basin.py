@@ -48,8 +48,9 @@ def figure_b4(result, outdir) -> list[str]:
         bx.axhline(a, color="C0", label=r"$\frac{1}{4} E\|g\|^2$")
         if exact_y.size:
             bx.plot(exact_x, exact_y / exact_x, color="C0", linestyle=":", label="exact")
-        bx.set_xlim(-0.03 * etas[3], 1.1 * etas[3])
-        bx.set_ylim(0.97 * min(ic["low"], a), 1.02 * R[3] + Rh[3])
+        j = min(3, etas.size - 1)  # the fit's region: up to the fourth learning rate (the last of a short grid)
+        bx.set_xlim(-0.03 * etas[j], 1.1 * etas[j])
+        bx.set_ylim(0.97 * min(ic["low"], a, R[: j + 1].min()), 1.02 * max(R[: j + 1] + Rh[: j + 1]))
         bx.set_xlabel(r"learning rate $\eta$")
         bx.set_ylabel(r"$(L(\eta) - L(\Phi^*))/\eta$")
         bx.legend(loc="upper left")
