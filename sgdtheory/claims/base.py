@@ -191,6 +191,8 @@ class Check:
         if self.role in CONTROL_ROLES or self.role == APPROXIMATION:
             d["distance_half_widths"] = float(self.distance_half_widths)
             d["against"] = self.against
+        if self.role == APPROXIMATION:
+            d["expect"] = self.expect
         if self.role == CLAIM:
             d["nearest_control_gap"] = float(self.control_gap)
         return d
