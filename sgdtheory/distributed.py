@@ -137,9 +137,10 @@ def executor(workers: int | None = None, scheduler: str | None = None, *,
         return
     try:
         import distributed
+        import threadpoolctl  # noqa: F401
     except ImportError:
         raise SgdTheoryError("--workers/--scheduler need Dask: pip install 'sgdtheory[dask]' "
-                             "(or pip install 'dask[distributed]')") from None
+                             "(or pip install 'dask[distributed]' threadpoolctl)") from None
 
     cluster = None
     if scheduler is not None:
@@ -150,10 +151,18 @@ def executor(workers: int | None = None, scheduler: str | None = None, *,
                                  f"{connect_timeout:g} s ({type(exc).__name__}: {exc}); check the address "
                                  "(e.g. tcp://host:8786) and that the scheduler is running") from None
     else:
-        cluster = distributed.LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-            memory_limit=0,  # like the serial run: no per-worker memory cap
-            env={"NUMBA_NUM_THREADS": "1"})
+        import dask
+
+        # BLAS threads as in this process (Dask's default is 1): LAPACK's results depend on them (B1's
+        # Nystrom solve, D13's SLSQP); set before the worker processes start, so the pools are sized right
+        n = str(max(blas_threads().values(), default=1))
+        spawn = {**dask.config.get("distributed.nanny.pre-spawn-environ"),
+                 "OPENBLAS_NUM_THREADS": n, "OMP_NUM_THREADS": n, "MKL_NUM_THREADS": n}
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": spawn}):
+            cluster = distributed.LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                memory_limit=0,  # like the serial run: no per-worker memory cap
+                env={"NUMBA_NUM_THREADS": "1"})
         client = distributed.Client(cluster, set_as_default=False)
     try:
         if scheduler is not None:
@@ -175,9 +184,28 @@ def executor(workers: int | None = None, scheduler: str | None = None, *,
 _WORKER_INFO: dict | None = None
 
 
-def _warm_up() -> dict:
-    """Import the package (claims, figures, kernel modules) once in this process; report what it runs."""
+def blas_threads() -> dict:
+    """Threads of each BLAS library loaded by numpy and scipy in this process, by file-name prefix.
+
+    LAPACK's blocked algorithms split their sums by thread, so e.g. ``numpy.linalg.solve`` on a large
+    matrix differs in the last bits between 1 and 2 threads: a worker must use this process's counts
+    to reproduce its results."""
+    import numpy  # noqa: F401  (load the libraries before asking)
+    import scipy.linalg  # noqa: F401
+    from threadpoolctl import threadpool_info
+
+    return {i["prefix"]: int(i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas"}
+
+
+def _warm_up(blas: dict | None = None) -> dict:
+    """Import the package (claims, figures, kernel modules) once in this process, set the BLAS thread counts
+    to ``blas`` (the client's), and report what the process runs."""
     global _WORKER_INFO
+    if blas:
+        from threadpoolctl import threadpool_limits
+
+        blas_threads()  # load the libraries, so that the limits reach them
+        threadpool_limits(limits=dict(blas))  # process-wide, for the worker's life
     if _WORKER_INFO is None:
         import numba
 
@@ -188,33 +216,45 @@ def _warm_up() -> dict:
         _WORKER_INFO = {"sgdtheory": __version__, "source_hash": package_source_hash(),
                         "numba_threads": int(numba.config.NUMBA_NUM_THREADS), "host": socket.gethostname(),
                         "pid": os.getpid()}
-    return _WORKER_INFO
+    return {**_WORKER_INFO, "blas_threads": blas_threads()}
 
 
-def _warm_up_plugin():
-    """A worker plugin running ``_warm_up`` on every worker, present and future (restarted ones too)."""
+def _warm_up_plugin(blas: dict):
+    """A worker plugin running ``_warm_up(blas)`` on every worker, present and future (restarted ones too)."""
     from distributed.diagnostics.plugin import WorkerPlugin
 
     class SgdTheoryWarmUp(WorkerPlugin):
         name = "sgdtheory-warm-up"
-        idempotent = True
+        idempotent = False  # a new client's BLAS counts replace the old ones
+
+        def __init__(self, blas):
+            self.blas = blas
 
         def setup(self, worker):
-            _warm_up()
+            _warm_up(self.blas)
 
-    return SgdTheoryWarmUp()
+    return SgdTheoryWarmUp(blas)
 
 
 def _prepare_workers(client) -> dict:
-    """Warm every worker up (in parallel) and check that it runs the same package sources as this process."""
-    client.register_plugin(_warm_up_plugin())
-    info = client.run(_warm_up)
+    """Warm every worker up (in parallel; BLAS threads as here) and check that it runs the same package sources
+    and BLAS thread counts as this process."""
+    import warnings
+
+    mine_blas = blas_threads()
+    client.register_plugin(_warm_up_plugin(mine_blas))
+    info = client.run(_warm_up, mine_blas)
     mine = _local_source_hash()
     bad = {addr: i["source_hash"][:12] for addr, i in info.items() if i["source_hash"] != mine}
     if bad:
         raise SgdTheoryError("workers run different sgdtheory sources (their results would not match the serial "
                              f"run): this process {mine[:12]}, " + ", ".join(f"{a} {h}" for a, h in sorted(bad.items()))
                              + "; install the same version on every worker")
+    other = {addr: i["blas_threads"] for addr, i in info.items() if i["blas_threads"] != mine_blas}
+    if other:
+        warnings.warn(f"workers use other BLAS libraries or thread counts ({other}) than this process ({mine_blas}): "
+                      "claims that call LAPACK on large matrices (B1, D13) may differ from a serial run here in the "
+                      "last bits", RuntimeWarning, stacklevel=3)
     return info
 
 
