@@ -40,12 +40,14 @@ def cmd_verify(args) -> int:
 
     claims = select(args.ids)
     out = Path(args.out)
-    insts = instances(claims, args.config)
+    parallel = args.workers is not None or args.scheduler is not None
+    # a config fails at once; default instances (B1's takes a minute) are built by the workers, not here
+    insts = instances(claims, args.config) if not parallel or args.config is not None else None
     bar = tqdm(total=len(claims), desc="verify", unit="claim", file=sys.stderr, disable=args.no_progress)
     settings = Settings(quick=args.quick, seed=args.seed, level=args.level,
                         progress=lambda msg: bar.set_postfix_str(msg[:60], refresh=True))
     records, all_levels = [], []
-    if args.workers is None and args.scheduler is None:
+    if not parallel:
         for c in claims:
             bar.set_description(f"verify {c.id}")
             rec = run_claim(c, insts[c.instance_from_config], settings, out, figures=not args.no_figures)

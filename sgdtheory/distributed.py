@@ -160,7 +160,7 @@ def executor(workers: int | None = None, scheduler: str | None = None, *,
                  "OPENBLAS_NUM_THREADS": n, "OMP_NUM_THREADS": n, "MKL_NUM_THREADS": n}
         with dask.config.set({"distributed.nanny.pre-spawn-environ": spawn}):
             cluster = distributed.LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                 memory_limit=0,  # like the serial run: no per-worker memory cap
                 env={"NUMBA_NUM_THREADS": "1"})
         client = distributed.Client(cluster, set_as_default=False)
