@@ -127,3 +127,13 @@ def test_serial_executor_imports_no_dask():
             "assert r == [1, 2, 3] and seen == [(1, 3, -1), (2, 3, 2), (3, 3, -3)], (r, seen)\n"
             "assert not {'dask', 'distributed'} & set(sys.modules), 'dask imported'\n")
     subprocess.run([sys.executable, "-c", code], check=True, env=os.environ.copy())
+
+
+def test_longest_first_orders_by_the_last_run_time_of_the_same_mode(tmp_path):
+    from sgdtheory.distributed import longest_first
+
+    for cid, secs, quick in (("A1", 3.0, True), ("A3", 9.0, True), ("B4", 20.0, False), ("E3", 1.0, True)):
+        (tmp_path / f"{cid}.json").write_text(json.dumps({"elapsed_seconds": secs, "settings": {"quick": quick}}))
+    (tmp_path / "D1.json").write_text("{not json")
+    # no usable record (B4 is a full-mode record, D1 is unreadable, C1 has none) -> first, in the given order
+    assert longest_first(["A1", "B4", "C1", "A3", "D1", "E3"], tmp_path, True) == ["B4", "C1", "D1", "A3", "A1", "E3"]
