@@ -21,7 +21,7 @@ import numpy as np  # noqa: E402
 
 from sgdtheory.distributed import _warm_up, blas_threads, executor, run_claim_task  # noqa: E402
 
-IDS = ["B4", "B6", "E3"]  # quick, a few seconds each; B4 and E3 share one instance (and its sweep)
+IDS = ["A2", "B4", "B6", "E3"]  # quick, a few seconds each; B4 and E3 share one instance (and its sweep)
 VOLATILE = {"elapsed_seconds", "created", "figures"}  # timings, creation time and paths differ by design
 
 
@@ -37,10 +37,59 @@ def serial(tmp_path_factory):
     return out, {c: json.loads((out / f"{c}.json").read_text()) for c in IDS}
 
 
-def test_two_workers_give_the_serial_records(serial, tmp_path):
+@pytest.fixture(scope="module")
+def cluster():
+    """A LocalCluster of 2 processes (executor(workers=2)), shared by the tests below."""
+    with executor(workers=2) as ex:
+        yield ex
+
+
+def test_killed_worker_task_is_retried_elsewhere_with_the_same_result(serial, cluster):
+    _, ser = serial
+    killed, calls = {}, []
+    ex = cluster
+    info = ex.client.run(_warm_up)
+    assert sorted(i["numba_threads"] for i in info.values()) == [1, 1]  # one thread per worker process
+    assert all(i["blas_threads"] == blas_threads() for i in info.values())  # BLAS threads as here ...
+    rng = np.random.default_rng(3)
+    A, bs = rng.random((200, 200)) + 200 * np.eye(200), list(rng.random((2, 200)))
+    for x, b in zip(ex.map(partial(np.linalg.solve, A), bs), bs):  # ... so LAPACK gives the same bits
+        assert x.tobytes() == np.linalg.solve(A, b).tobytes()  # (1 vs 2 threads differ at n = 200)
+    assert ex.map(abs, [-3, 1, -2]) == [3, 1, 2]  # results in the order of the items
+    pids = ex.client.run(os.getpid)
+
+    def kill_when_running():
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            busy = {w: ks for w, ks in ex.client.processing().items()
+                    if any("run_claim_task" in str(k) for k in ks)}
+            if busy:
+                time.sleep(0.5)  # mid-run: the claim takes seconds on one thread
+                addr = next(iter(busy))
+                killed["pid"] = pids[addr]
+                os.kill(pids[addr], signal.SIGKILL)
+                return
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_when_running, daemon=True)
+    killer.start()
+    # A2 first on this cluster (kernels not loaded yet, no memoised work): seconds on one thread
+    (payload,) = ex.map(partial(run_claim_task, quick=True, figures=False), ["A2"],
+                        progress=lambda *a: calls.append(a))
+    killer.join(5)
+    ex.client.wait_for_workers(2, timeout=60)  # the nanny restarted the killed worker ...
+    warmed = ex.client.run(lambda dask_worker: "sgdtheory-warm-up" in dask_worker.plugins)
+    assert all(warmed.values())  # ... and it was warmed up like the others
+    assert "pid" in killed, "the task finished before it could be killed"
+    assert payload["pid"] != killed["pid"]  # it ran to completion in another process
+    assert calls == [(1, 1, "A2")]
+    assert _strip(payload["record"]) | {"_levels": None} == _strip(ser["A2"]) | {"_levels": None}
+
+
+def test_two_workers_give_the_serial_records(serial, cluster, tmp_path):
     ser_dir, ser = serial
-    out = tmp_path / "dask"
-    assert main(["verify", *IDS, "--quick", "--no-progress", "--out", str(out), "--workers", "2"]) == 0
+    out = tmp_path / "dask"  # (--workers 2 would start a cluster like the fixture's; this one is shared)
+    assert main(["verify", *IDS, "--quick", "--no-progress", "--out", str(out), "--scheduler", cluster.address]) == 0
     for c in IDS:
         rec = json.loads((out / f"{c}.json").read_text())
         assert set(rec) == set(ser[c])
@@ -53,45 +102,19 @@ def test_two_workers_give_the_serial_records(serial, tmp_path):
     assert s_ser == s_dask
 
 
-def test_killed_worker_task_is_retried_elsewhere_with_the_same_result(serial):
-    _, ser = serial
-    killed, calls = {}, []
-    with executor(workers=2) as ex:
-        info = ex.client.run(_warm_up)
-        assert sorted(i["numba_threads"] for i in info.values()) == [1, 1]  # one thread per worker process
-        assert all(i["blas_threads"] == blas_threads() for i in info.values())  # BLAS threads as here ...
-        rng = np.random.default_rng(3)
-        A, bs = rng.random((200, 200)) + 200 * np.eye(200), list(rng.random((2, 200)))
-        for x, b in zip(ex.map(partial(np.linalg.solve, A), bs), bs):  # ... so LAPACK gives the same bits
-            assert x.tobytes() == np.linalg.solve(A, b).tobytes()  # (1 vs 2 threads differ at n = 200)
-        assert ex.map(abs, [-3, 1, -2]) == [3, 1, 2]  # results in the order of the items
-        pids = ex.client.run(os.getpid)
+def test_paper_on_an_existing_cluster_gives_the_serial_records(cluster, tmp_path):
+    from sgdtheory import paper
 
-        def kill_when_running():
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                busy = {w: ks for w, ks in ex.client.processing().items()
-                        if any("run_claim_task" in str(k) for k in ks)}
-                if busy:
-                    time.sleep(0.5)  # mid-run: the claim takes seconds on one thread
-                    addr = next(iter(busy))
-                    killed["pid"] = pids[addr]
-                    os.kill(pids[addr], signal.SIGKILL)
-                    return
-                time.sleep(0.05)
-
-        killer = threading.Thread(target=kill_when_running, daemon=True)
-        killer.start()
-        (payload,) = ex.map(partial(run_claim_task, quick=True, figures=False), ["B4"],
-                            progress=lambda *a: calls.append(a))
-        killer.join(5)
-        ex.client.wait_for_workers(2, timeout=60)  # the nanny restarted the killed worker ...
-        warmed = ex.client.run(lambda dask_worker: "sgdtheory-warm-up" in dask_worker.plugins)
-        assert all(warmed.values())  # ... and it was warmed up like the others
-    assert "pid" in killed, "the task finished before it could be killed"
-    assert payload["pid"] != killed["pid"]  # it ran to completion in another process
-    assert calls == [(1, 1, "B4")]
-    assert _strip(payload["record"]) | {"_levels": None} == _strip(ser["B4"]) | {"_levels": None}
+    ids, recs = ["E6", "E9"], {}
+    for name, kw in (("serial", {}), ("dask", {"scheduler": cluster.address})):
+        d = tmp_path / name
+        d.mkdir()
+        m = paper.regenerate(d, quick=True, ids=ids, bench=False, progress=lambda *_: None, **kw)
+        assert m["reran"] == ids
+        recs[name] = {c: json.loads((d / "generated" / "results" / f"{c}.json").read_text()) for c in ids}
+    for c in ids:
+        assert _strip(recs["dask"][c]) == _strip(recs["serial"][c])
+        assert recs["dask"][c]["figures"] and all(os.path.isfile(f) for f in recs["dask"][c]["figures"])
 
 
 def test_unreachable_scheduler_fails_at_once_naming_the_address(capsys):
