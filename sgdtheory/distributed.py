@@ -158,7 +158,9 @@ def executor(workers: int | None = None, scheduler: str | None = None, *,
         n = str(max(blas_threads().values(), default=1))
         spawn = {**dask.config.get("distributed.nanny.pre-spawn-environ"),
                  "OPENBLAS_NUM_THREADS": n, "OMP_NUM_THREADS": n, "MKL_NUM_THREADS": n}
-        with dask.config.set({"distributed.nanny.pre-spawn-environ": spawn}):
+        # no statistical profiler in the workers (a sampling thread every 10 ms: CPU the claims need)
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": spawn,
+                              "distributed.worker.profile.enabled": False}):
             cluster = distributed.LocalCluster(
                 n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                 memory_limit=0,  # like the serial run: no per-worker memory cap
