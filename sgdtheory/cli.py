@@ -56,17 +56,32 @@ def cmd_verify(args) -> int:
 
     claims = select(args.ids)
     out = Path(args.out)
-    insts = instances(claims, args.config)
+    parallel = args.workers is not None or args.scheduler is not None
+    # a config fails at once; default instances (B1's takes a minute) are built by the workers, not here
+    insts = instances(claims, args.config) if not parallel or args.config is not None else None
     bar = tqdm(total=len(claims), desc="verify", unit="claim", file=sys.stderr, disable=args.no_progress)
     settings = Settings(quick=args.quick, seed=args.seed, level=args.level,
                         progress=lambda msg: bar.set_postfix_str(msg[:60], refresh=True))
     records, all_levels = [], []
-    for c in claims:
-        bar.set_description(f"verify {c.id}")
-        rec = run_claim(c, insts[c.instance_from_config], settings, out, figures=not args.no_figures)
-        all_levels += rec.pop("_levels")
-        records.append(rec)
-        bar.update(1)
+    if not parallel:
+        for c in claims:
+            bar.set_description(f"verify {c.id}")
+            rec = run_claim(c, insts[c.instance_from_config], settings, out, figures=not args.no_figures)
+            all_levels += rec.pop("_levels")
+            records.append(rec)
+            bar.update(1)
+    else:  # one task per claim on a Dask cluster; records identical to the loop above (timings aside)
+        from .distributed import run_claims
+
+        def done(k, n, cid):
+            bar.set_description(f"verify {cid} done")
+            bar.update(1)
+
+        records = run_claims([c.id for c in claims], out, quick=args.quick, seed=args.seed, level=args.level,
+                             config=args.config, figures=not args.no_figures, workers=args.workers,
+                             scheduler=args.scheduler, progress=done)
+        for rec in records:
+            all_levels += rec.pop("_levels")
     bar.close()
 
     print(f"\n{'claim':5s} {'check':58s} {'prediction':>11s}  {f'estimate [{100 * settings.level:g}% interval]':34s} verdict (expected)")
@@ -160,7 +175,8 @@ def cmd_paper(args) -> int:
                              "--paper-dir)")
     t0 = time.perf_counter()
     manifest = paper.regenerate(paper_dir, quick=args.quick, seed=args.seed, level=args.level, ids=args.ids or None,
-                                force=args.force, bench=not args.no_bench)
+                                force=args.force, bench=not args.no_bench, workers=args.workers,
+                                scheduler=args.scheduler)
     print(f"regenerated {len(manifest['files'])} files in {paper_dir / 'generated'} "
           f"({len(manifest['reran'])} claims re-run) in {time.perf_counter() - t0:.0f} s")
     if args.no_build:
@@ -176,6 +192,15 @@ def cmd_paper(args) -> int:
     print(f"{pdf}: {paper.page_count(pdf)} pages; {'OK' if not problems else f'{len(problems)} problems'} "
           f"({time.perf_counter() - t0:.0f} s in all)")
     return 0 if not problems else 1
+
+
+def _add_cluster_options(s) -> None:
+    """--workers N / --scheduler ADDRESS: run the claims as Dask tasks (needs the [dask] extra)."""
+    g = s.add_mutually_exclusive_group()
+    g.add_argument("--workers", type=int, metavar="N",
+                   help="run claims in parallel on a local Dask cluster of N processes (pip install 'sgdtheory[dask]')")
+    g.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run claims on an existing Dask cluster, e.g. tcp://host:8786")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -197,6 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"confidence level of every interval (default {DEFAULT_LEVEL})")
     s.add_argument("--no-figures", action="store_true", help="skip the figures")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_cluster_options(s)
     s.set_defaults(func=cmd_verify)
     s = sub.add_parser("calibrate", help="run claims over fresh seeds: failure rate vs the printed bound")
     s.add_argument("ids", nargs="*", help="claim IDs (default: all)")
@@ -225,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--no-build", action="store_true", help="regenerate only; do not run latexmk")
     s.add_argument("--no-bench", action="store_true", help="do not run the benchmark for the appendix")
     s.add_argument("--paper-dir", type=Path, default=Path("paper"), help="directory of main.tex (default paper)")
+    _add_cluster_options(s)
     s.set_defaults(func=cmd_paper)
     return p
 

@@ -168,8 +168,12 @@ def _macro_name(text: str) -> str:
 
 
 def regenerate(paper_dir: Path, quick: bool, seed: int = 20261123, level: float = DEFAULT_LEVEL, ids=None,
-               force: bool = False, bench: bool = True, progress=print) -> dict:
-    """Run every claim whose cached record is missing or stale, then write the generated LaTeX sources."""
+               force: bool = False, bench: bool = True, progress=print, workers: int | None = None,
+               scheduler: str | None = None) -> dict:
+    """Run every claim whose cached record is missing or stale, then write the generated LaTeX sources.
+
+    With ``workers`` (a local Dask cluster of that many processes) or ``scheduler`` (an existing cluster) the
+    stale claims run in parallel, one task each (``sgdtheory.distributed``); the records are the same."""
     from .claims import REGISTRY, Settings
     from .runner import run_claim
 
@@ -180,7 +184,8 @@ def regenerate(paper_dir: Path, quick: bool, seed: int = 20261123, level: float 
     src = package_source_hash()
     stamp = hashlib.sha256(f"{src}{quick}{seed}{level}{time.time()}".encode()).hexdigest()[:12]
     claim_ids = sorted(REGISTRY) if not ids else [i.upper() for i in ids]
-    records, timing = {}, {}
+    records, timing, stale = {}, {}, {}
+    parallel = workers is not None or scheduler is not None
     t_start = time.perf_counter()
     for k, cid in enumerate(claim_ids, 1):
         claim = REGISTRY[cid]
@@ -208,6 +213,9 @@ def regenerate(paper_dir: Path, quick: bool, seed: int = 20261123, level: float 
             atomic_write_text(path, json.dumps(rec, indent=2) + "\n")
             records[cid] = rec
             continue
+        if parallel:
+            stale[cid] = key
+            continue
         progress(f"[{k}/{len(claim_ids)}] {cid}: running ({'quick' if quick else 'full'} mode) ...")
         settings = Settings(quick=quick, seed=seed, level=level, progress=lambda m, c=cid: progress(f"    {c}: {m}"))
         t0 = time.perf_counter()
@@ -228,6 +236,25 @@ def regenerate(paper_dir: Path, quick: bool, seed: int = 20261123, level: float 
         timing[cid] = time.perf_counter() - t0
         records[cid] = rec
         progress(f"    {cid}: {rec['status']} in {timing[cid]:.1f} s")
+    if stale:
+        from .distributed import run_claims
+
+        progress(f"running {len(stale)} claims ({'quick' if quick else 'full'} mode) on "
+                 f"{f'{workers} local workers' if workers is not None else scheduler} ...")
+
+        def save(rec):
+            cid = rec["claim"]
+            rec["levels"] = rec.pop("_levels")
+            rec["cache_key"] = stale[cid]
+            rec["figure_key"] = figure_source_hash(REGISTRY[cid])
+            atomic_write_text(res_dir / f"{cid}.json", json.dumps(rec, indent=2) + "\n")
+            timing[cid] = rec["elapsed_seconds"]
+            records[cid] = rec
+            progress(f"    [{len(timing)}/{len(stale)}] {cid}: {rec['status']} in {timing[cid]:.1f} s")
+
+        run_claims(list(stale), res_dir, quick=quick, seed=seed, level=level, workers=workers, scheduler=scheduler,
+                   on_record=save)
+        records = {cid: records[cid] for cid in claim_ids}
     bench_report = _bench(gen, src, bench, progress)
     files = write_sources(gen, records, quick, seed, level, bench_report, stamp)
     manifest = {"stamp": stamp, "quick": quick, "seed": seed, "level": level, "source_hash": src,
