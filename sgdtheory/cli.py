@@ -126,8 +126,15 @@ def cmd_calibrate(args) -> int:
 
     ids = [c.id for c in select(args.ids)]
     bar = tqdm(total=len(ids) * args.seeds, desc="calibrate", unit="run", file=sys.stderr, disable=args.no_progress)
-    out = calibrate(ids, args.seeds, quick=not args.full, level=args.level, master_seed=args.seed,
-                    progress=lambda done, total, item: bar.update(1))
+    if args.workers is not None or args.scheduler is not None:
+        from .distributed import executor
+
+        with executor(workers=args.workers, scheduler=args.scheduler) as ex:
+            out = calibrate(ids, args.seeds, quick=not args.full, level=args.level, master_seed=args.seed,
+                            mapper=lambda fn, items: ex.map(fn, items, progress=lambda d, t, i: bar.update(1)))
+    else:
+        out = calibrate(ids, args.seeds, quick=not args.full, level=args.level, master_seed=args.seed,
+                        progress=lambda done, total, item: bar.update(1))
     bar.close()
     print(f"\n{'claim':5s} {'runs':>5s} {'not as expected':>16s}  {'rate [95% Clopper-Pearson]':28s} "
           f"{'printed bound':>13s}  {'P(>= k | bound)':>15s}  roles")
@@ -232,6 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--level", type=float, default=DEFAULT_LEVEL)
     s.add_argument("--json", type=Path, help="also write the calibration as JSON")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_cluster_options(s)
     s.set_defaults(func=cmd_calibrate)
     s = sub.add_parser("derive", help="print the symbolic derivation of a claim")
     s.add_argument("id")
