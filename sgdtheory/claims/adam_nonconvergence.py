@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..config import schema
 from ..errors import ConfigError, SgdTheoryError, check_float, check_int
 from ..optimizers import AMSGrad, Adam
 from ..stats import exact
@@ -56,6 +57,7 @@ def default_instance() -> OnlineInstance:
     return OnlineInstance()
 
 
+@schema('D10', {"problem": {"name": "str"}, "experiment": {"C": "num", "alpha": "num", "starts": "num[]!"}})
 def instance_from_config(cfg: dict) -> OnlineInstance:
     """[experiment] C, alpha, starts."""
     exp = cfg.get("experiment", {})
