@@ -61,7 +61,7 @@ def check_float(value, name: str, low: float | None = None, high: float | None =
                 low_open: bool = True, high_open: bool = True) -> float:
     """``value`` as a finite float in the stated interval, or a ValueError naming ``name``."""
     if isinstance(value, (bool, np.bool_, str, bytes, complex, np.complexfloating)):
-        raise SgdTheoryError(f"{name}: expected a real number, got {value!r}")
+        raise SgdTheoryError(f"{name}: expected a number, got {value!r}")
     try:
         x = float(value)
     except (TypeError, ValueError):

@@ -284,7 +284,7 @@ def test_bad_instances_api(no_simulation):
     cases = [
         (lambda: BasinInstance(p, etas=(0.1, 0.1, 0.1)), "eta: duplicate learning rates"),
         (lambda: BasinInstance(p, etas=(1e-300, 0.1, 0.2)), "eta[0] = 1e-300 is too small"),
-        (lambda: BasinInstance(p, etas=(True, 0.1, 0.2)), "eta[0]: expected a real number"),
+        (lambda: BasinInstance(p, etas=(True, 0.1, 0.2)), "eta[0]: expected a number"),
         (lambda: BasinInstance(p, etas="0.1"), "eta = '0.1': expected a list"),
         (lambda: GradientInstance(p, [0.0, 0.0], "12"), "batch_sizes: expected a list of integers"),
         (lambda: GradientInstance(p, [0.0, 0.0], (1.5, 2)), "batch_sizes[0]: expected an integer"),

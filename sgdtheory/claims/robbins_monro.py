@@ -141,8 +141,9 @@ def a5_from_config(cfg: dict) -> RobbinsMonroInstance:
     try:
         d0 = np.array(extra["delta0"], dtype=float) if "delta0" in extra else 3.0 * _slow_direction(basin.problem)
         horizon = extra.get("horizon", 300_000)
-        if not isinstance(horizon, int) or horizon < 10_000:
-            raise SgdTheoryError("horizon: must be an integer >= 10000 (steps)")
+        if not isinstance(horizon, int) or not 10_000 <= horizon <= 10_000_000:
+            raise SgdTheoryError(f"horizon = {horizon!r} is out of range: valid range is [10000, 10000000] (integer "
+                                 "steps; the exact moments are evaluated up to 10 x the horizon)")
         return RobbinsMonroInstance(basin.problem, basin.sampler, d0, horizon, horizon // 10, name=basin.name)
     except (SgdTheoryError, ValueError) as exc:
         raise ConfigError(f"experiment.{exc}") from None

@@ -46,6 +46,10 @@ from .noisy_minima import TwoMinimaInstance, run_basins
 RES_OCC = 0.02
 
 
+#: most steps per path of the fixed-time runs (k = horizon / eta): a bound checked before any work
+MAX_PATH_STEPS = 10**7
+
+
 @dataclass(frozen=True, eq=False)
 class SharpFlatInstance:
     """Two minima of equal depth and unequal curvature; noise levels eta/B (B = 1) and one B = 2 point; horizon."""
@@ -78,6 +82,13 @@ class SharpFlatInstance:
         object.__setattr__(self, "ratios", r)
         check_float(self.horizon, "horizon", 0.0, 1000.0)
         check_float(self.batch2_ratio, "batch2_ratio", 0.0)
+        for k, x in enumerate(r):  # each path runs k = horizon / eta steps (B = 1); bounded before any work
+            if self.horizon / x > MAX_PATH_STEPS:
+                raise SgdTheoryError(f"ratios[{k}] = {x:g} is too small: valid range is >= {self.horizon / MAX_PATH_STEPS:.3g} "
+                                     f"(horizon / eta = {self.horizon / x:.3g} steps per path, at most {MAX_PATH_STEPS:.0e})")
+        if self.horizon / (2 * self.batch2_ratio) > MAX_PATH_STEPS:
+            raise SgdTheoryError(f"batch2_ratio = {self.batch2_ratio:g} is too small: valid range is >= "
+                                 f"{self.horizon / (2 * MAX_PATH_STEPS):.3g} (at most {MAX_PATH_STEPS:.0e} steps per path)")
         s2 = tuple(sorted(float(x) for x in self.stationary_ratios))
         if len(s2) != 2:
             raise SgdTheoryError("stationary_ratios: exactly two noise levels")
