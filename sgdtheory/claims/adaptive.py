@@ -145,7 +145,13 @@ _EXP_FIELDS = {"w0", "w_fixed", "coordinate", "adagrad_lr", "adagrad_eps", "rmsp
                "sgd_lr", "adam_alpha", "adam_beta1", "adam_beta2", "adam_eps", "momentum_lr", "momentum_beta"}
 
 
-@schema('D6/D7/D9/E7/E8', {"problem": {"h": "num[]", "sigma": "num[]", "name": "str"}, "experiment": {"w0": "num[]", "w_fixed": "num[]", "coordinate": "int", **{k: "num" for k in ("adagrad_lr", "adagrad_eps", "rmsprop_lr", "rmsprop_beta", "rmsprop_eps", "sgd_lr", "adam_alpha", "adam_beta1", "adam_beta2", "adam_eps", "momentum_lr", "momentum_beta")}}})
+@schema('D6/D7/D9/E7/E8', {
+    "problem": {"h": "num[]", "sigma": "num[]", "name": "str"},
+    "experiment": {
+        "w0": "num[]", "w_fixed": "num[]", "coordinate": "int",
+        **{k: "num" for k in sorted(_EXP_FIELDS - {"w0", "w_fixed", "coordinate"})},
+    },
+})
 def instance_from_config(cfg: dict) -> AdaptiveInstance:
     """[problem] h, sigma (diagonal curvatures and noise sds); [experiment] any field of ``AdaptiveInstance``
     (``adam_alpha``, ``adam_beta1``, ``adam_beta2``, ``adam_eps`` for Adam)."""

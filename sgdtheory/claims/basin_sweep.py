@@ -114,7 +114,10 @@ PROBLEM_FIELDS = ("g", "H", "c", "anchor", "X", "y", "name")
 EXPERIMENT_FIELDS = ("batch_size", "sampling", "eta")
 
 
-@schema('B3/B4/B5/E3/E4/E6/E9', {"problem": FINITE_SUM, "experiment": {"batch_size": "int", "sampling": "str", "eta": "num[]!"}})
+@schema('B3/B4/B5/E3/E4/E6/E9', {
+    "problem": FINITE_SUM,
+    "experiment": {"batch_size": "int", "sampling": "str", "eta": "num[]!"},
+})
 def instance_from_config(cfg: dict) -> BasinInstance:
     """Build an instance from a parsed TOML/JSON config (see ``sgdtheory.config``).
 

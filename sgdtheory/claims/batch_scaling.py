@@ -84,7 +84,15 @@ def default_problem() -> QuadraticFiniteSum:
     return QuadraticFiniteSum(np.array(_G), H, name="n = 8, d = 2 quadratic finite sum")
 
 
-_SCHEMA = {"problem": {"g": "num[][]", "H": "num[][][]", "c": "num[]", "anchor": "num[]", "name": "str", "heavy_ball": {"H": "num[][]", "C": "num[][]", "name": "str"}}, "experiment": {"C3": {"x0": "num[]", "order": "int[]", "ratio": "num", "batch_sizes": "int[]!", "etas": "num[]!"}, "C4": {"eps": "num", "a": "num", "c": "num", "batch_size": "int", "values": "num[]", "N_s": "int"}, "C5": {"w0": "num[]", "eta0": "num", "B0": "int", "factor": "int", "n_stages": "int", "epochs": "int"}}}
+_SCHEMA = {
+    "problem": {"g": "num[][]", "H": "num[][][]", "c": "num[]", "anchor": "num[]", "name": "str",
+                "heavy_ball": {"H": "num[][]", "C": "num[][]", "name": "str"}},
+    "experiment": {
+        "C3": {"x0": "num[]", "order": "int[]", "ratio": "num", "batch_sizes": "int[]!", "etas": "num[]!"},
+        "C4": {"eps": "num", "a": "num", "c": "num", "batch_size": "int", "values": "num[]", "N_s": "int"},
+        "C5": {"w0": "num[]", "eta0": "num", "B0": "int", "factor": "int", "n_stages": "int", "epochs": "int"},
+    },
+}
 
 
 def _problem_from_config(cfg: dict) -> tuple[QuadraticFiniteSum | None, str]:

@@ -222,7 +222,13 @@ def _problem_from(prob: dict):
         raise ConfigError(f"problem.{exc}") from None
 
 
-@schema('C1/C2', {"problem": {**FINITE_SUM, "coeffs": "num[][]"}, "experiment": {"w0": "num[]", "batches": "int[][]~", "etas": "num[]!", "mc_batches": "int[][]~", "mc_etas": "num[]!", "poly_w0": "num", "poly_batches": "int[][]~", "poly_etas": "num[]!", "T": "num", "gd_steps": "int[]!"}})
+@schema('C1/C2', {
+    "problem": {**FINITE_SUM, "coeffs": "num[][]"},
+    "experiment": {
+        "w0": "num[]", "batches": "int[][]~", "etas": "num[]!", "mc_batches": "int[][]~", "mc_etas": "num[]!",
+        "poly_w0": "num", "poly_batches": "int[][]~", "poly_etas": "num[]!", "T": "num", "gd_steps": "int[]!"
+    },
+})
 def instance_from_config(cfg: dict) -> ImplicitRegInstance:
     """[problem] g, H (or X, y), optional coeffs (1-D polynomial finite sum); [experiment] w0, batches, etas,
     mc_batches, mc_etas, poly_w0, poly_batches, poly_etas, T, gd_steps."""

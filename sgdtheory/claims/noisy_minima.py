@@ -105,7 +105,10 @@ def default_instance() -> TwoMinimaInstance:
     return TwoMinimaInstance(bt.default_problem(), 0.01, 1)
 
 
-@schema('B7', {"problem": {"b": "num[]", "c": "num[]", "coeffs": "num[][]", "name": "str"}, "experiment": {"eta": "num", "batch_size": "int"}})
+@schema('B7', {
+    "problem": {"b": "num[]", "c": "num[]", "coeffs": "num[][]", "name": "str"},
+    "experiment": {"eta": "num", "batch_size": "int"},
+})
 def instance_from_config(cfg: dict) -> TwoMinimaInstance:
     """[problem] b, c (the cartoon family) or coeffs (any 1-D polynomial finite sum); [experiment] eta, batch_size."""
     prob = cfg.get("problem")

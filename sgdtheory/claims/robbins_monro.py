@@ -131,7 +131,10 @@ def default_a5() -> RobbinsMonroInstance:
 A5_FIELDS = ("delta0", "horizon")
 
 
-@schema('A5', {"problem": FINITE_SUM, "experiment": {"batch_size": "int", "sampling": "str", "delta0": "num[]", "horizon": "int"}})
+@schema('A5', {
+    "problem": FINITE_SUM,
+    "experiment": {"batch_size": "int", "sampling": "str", "delta0": "num[]", "horizon": "int"},
+})
 def a5_from_config(cfg: dict) -> RobbinsMonroInstance:
     """[problem] as for B4 (g, H, c or X, y); [experiment] batch_size, sampling, optional delta0 (d;
     default 3 x the slowest eigenvector of Hbar) and horizon (steps of the full run; quick uses 1/10)."""

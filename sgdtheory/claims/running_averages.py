@@ -88,7 +88,10 @@ def default_instance() -> RunningAverageInstance:
     return RunningAverageInstance(a1.problem, a1.w, 0, 100, Sampler(1, "with_replacement"))
 
 
-@schema('D8/E1/E2', {"problem": FINITE_SUM, "experiment": {"w": "num[]", "coordinate": "int", "N": "int", "batch_size": "int", "sampling": "str"}})
+@schema('D8/E1/E2', {
+    "problem": FINITE_SUM,
+    "experiment": {"w": "num[]", "coordinate": "int", "N": "int", "batch_size": "int", "sampling": "str"},
+})
 def instance_from_config(cfg: dict) -> RunningAverageInstance:
     """[problem] X, y (or g, H, c) and [experiment] w, coordinate, N, batch_size, sampling."""
     problem = finite_sum_problem(cfg)

@@ -112,7 +112,10 @@ def default_instance() -> ScheduleInstance:
 FIELDS = ("delta0", "horizon", "eta_fraction")
 
 
-@schema('D12', {"problem": FINITE_SUM, "experiment": {"batch_size": "int", "sampling": "str", "delta0": "num[]", "horizon": "int", "eta_fraction": "num"}})
+@schema('D12', {
+    "problem": FINITE_SUM,
+    "experiment": {"batch_size": "int", "sampling": "str", "delta0": "num[]", "horizon": "int", "eta_fraction": "num"},
+})
 def instance_from_config(cfg: dict) -> ScheduleInstance:
     """[problem] as for B4 (g, H, c or X, y); [experiment] batch_size, sampling, and optional delta0 (d),
     horizon (steps, a multiple of 16; default 400), eta_fraction (peak rate / stability limit; default 0.25)."""

@@ -131,7 +131,10 @@ def default_instance() -> SharpFlatInstance:
     return SharpFlatInstance(bs.sharp_flat_problem())
 
 
-@schema('C6', {"problem": {"kappa": "num", "quad": "num", "spread": "num", "floor": "num", "coeffs": "num[][]", "name": "str"}, "experiment": {"ratios": "num[]!", "horizon": "num", "batch2_ratio": "num", "stationary_ratios": "num[]!"}})
+@schema('C6', {
+    "problem": {"kappa": "num", "quad": "num", "spread": "num", "floor": "num", "coeffs": "num[][]", "name": "str"},
+    "experiment": {"ratios": "num[]!", "horizon": "num", "batch2_ratio": "num", "stationary_ratios": "num[]!"},
+})
 def instance_from_config(cfg: dict) -> SharpFlatInstance:
     """[problem] kappa, quad, spread, floor (the built-in family) or coeffs; [experiment] ratios, horizon,
     batch2_ratio, stationary_ratios."""
