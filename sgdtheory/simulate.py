@@ -355,7 +355,7 @@ def simulate(
 
 
 #: path-steps per engine call: larger runs are split into chunks of paths (Ctrl-C is answered between chunks)
-CHUNK_PATH_STEPS = 2e8
+CHUNK_PATH_STEPS = 5e7
 
 
 def _diverging(problem, optimizer, sampler, schedule) -> str | None:
