@@ -161,14 +161,15 @@ class SimulationResult:
         return "diverged" if self.n_diverged else "ok"
 
     def _require_ok(self):
-        if self.diverging:
-            raise DivergedError(f"diverging: {self.diverging}; no statistics are reported for a diverging run")
-        if self.n_diverged:
+        blown = int(np.count_nonzero(self.diverged_at >= 0))
+        if blown:
             first = int(self.diverged_at[self.diverged_at >= 0].min())
             raise DivergedError(
-                f"diverged: {self.n_diverged} of {self.n_paths} paths blew up (first at step {first}); "
+                f"diverged: {blown} of {self.n_paths} paths blew up (first at step {first}); "
                 "no statistics are reported for a diverged run"
             )
+        if self.diverging:
+            raise DivergedError(f"diverging: {self.diverging}; no statistics are reported for a diverging run")
 
     def _column(self, names, name, what):
         if name not in names:
