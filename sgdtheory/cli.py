@@ -184,6 +184,10 @@ def cmd_paper(args) -> int:
     if not (paper_dir / "main.tex").is_file():
         raise SgdTheoryError(f"paper-dir: {paper_dir} has no main.tex (run from the repository root or pass "
                              "--paper-dir)")
+    from .results import remove_stale_temp_files
+
+    gen = paper_dir / "generated"  # temporary files of killed runs (records, figures, sources) go first
+    remove_stale_temp_files(*(d for d in [gen, *gen.rglob("*")] if d.is_dir()))
     t0 = time.perf_counter()
     manifest = paper.regenerate(paper_dir, quick=args.quick, seed=args.seed, level=args.level, ids=args.ids or None,
                                 force=args.force, bench=not args.no_bench)
