@@ -384,9 +384,10 @@ def test_ctrl_c_exits_130_promptly_and_leaves_no_temp_file(tmp_path):
     assert proc.poll() is None, proc.communicate()
     t0 = time.time()
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130, err
-    assert time.time() - t0 < 20
-    assert "interrupted" in err and "Traceback" not in err
+    _, err = proc.communicate(timeout=60)
+    elapsed = time.time() - t0
+    assert proc.returncode == 130, err[-2000:]
+    assert elapsed < 30, (elapsed, err[-2000:])
+    assert "interrupted" in err and "Traceback" not in err, err[-2000:]
     leftovers = [p for p in out.rglob("*") if p.name.endswith(".tmp")]
     assert not leftovers, leftovers
