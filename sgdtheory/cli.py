@@ -1,4 +1,4 @@
-"""Command line: ``sgdtheory list | verify | calibrate | derive | bench | paper``.
+"""Command line: ``sgdtheory list | new | verify | calibrate | derive | bench | paper``.
 
 ``verify`` runs claims (all by default), prints a verdict table, writes one JSON record per claim
 (atomically) plus ``summary.json`` and the figures, and exits 0 when every claim came out as
@@ -47,26 +47,53 @@ def _fmt(x: float) -> str:
 
 
 def cmd_verify(args) -> int:
+    from .runner import instances, select
+
+    claims = select(args.ids)
+    created = []
+    out = _output_dir(args.out, figures=not args.no_figures, created=created)  # created and probed before any work
+    try:
+        parallel = args.workers is not None or args.scheduler is not None
+        # every config is checked against its family's schema at once; default instances (B1's takes a minute) are
+        # built by the workers in parallel mode, not here
+        insts = instances(claims, args.config) if not parallel or args.config is not None else None
+        return _verify(args, claims, insts, out)
+    except SgdTheoryError:
+        for d in reversed(created):  # refused before any work: leave no empty folder behind
+            try:
+                d.rmdir()
+            except OSError:
+                pass
+        raise
+
+
+def _verify(args, claims, insts, out) -> int:
     from tqdm import tqdm
 
     from .claims import Settings
     from .claims.base import UNDECIDED
-    from .runner import instances, run_claim, select
+    from .runner import run_claim
     from .stats import familywise_bound
 
-    claims = select(args.ids)
-    out = Path(args.out)
     parallel = args.workers is not None or args.scheduler is not None
-    # a config fails at once; default instances (B1's takes a minute) are built by the workers, not here
-    insts = instances(claims, args.config) if not parallel or args.config is not None else None
+
     bar = tqdm(total=len(claims), desc="verify", unit="claim", file=sys.stderr, disable=args.no_progress)
-    settings = Settings(quick=args.quick, seed=args.seed, level=args.level,
+    from .budget import DEFAULT_PATH_STEPS
+
+    budget = args.budget if args.budget is not None else DEFAULT_PATH_STEPS if args.config is not None else None
+    settings = Settings(quick=args.quick, seed=args.seed, level=args.level, budget=budget,
                         progress=lambda msg: bar.set_postfix_str(msg[:60], refresh=True))
+    if budget is not None and insts is not None:  # user instances and budgets: every plan checked before any simulation
+        from .runner import plan_claim
+
+        for c in claims:
+            bar.set_description(f"plan {c.id}")
+            plan_claim(c, insts[c.instance_from_config], settings)
     records, all_levels = [], []
     if not parallel:
         for c in claims:
             bar.set_description(f"verify {c.id}")
-            rec = run_claim(c, insts[c.instance_from_config], settings, out, figures=not args.no_figures)
+            rec = run_claim(c, insts[c.instance_from_config], settings, out, figures=not args.no_figures, plan=False)
             all_levels += rec.pop("_levels")
             records.append(rec)
             bar.update(1)
@@ -155,6 +182,59 @@ def cmd_calibrate(args) -> int:
     return 1 if any(c.refuted for c in out) else 0
 
 
+def _output_dir(raw: str, figures: bool, created: list) -> Path:
+    """The output folder, created and probed for writing before any work (errors name --out and the path);
+    temporary files left there by earlier runs that were killed are removed."""
+    import os
+
+    from .results import discard_temp_file, remove_stale_temp_files, temp_file
+
+    if not raw or not raw.strip():
+        raise SgdTheoryError("--out: empty path; give an output folder (default sgdtheory-results)")
+    out = Path(raw)
+    for d in ([out, out / "figures"] if figures else [out]):
+        if d.exists() and not d.is_dir():
+            raise SgdTheoryError(f"--out: {d} exists and is not a folder")
+        try:
+            missing = [p for p in [d, *d.parents] if not p.exists()]
+            d.mkdir(parents=True, exist_ok=True)
+            created.extend(reversed(missing))
+            probe = temp_file(d / "probe")
+            discard_temp_file(probe)
+        except OSError as exc:
+            raise SgdTheoryError(f"--out: cannot write to {d} ({exc.strerror or exc})") from None
+        if not os.access(d, os.W_OK | os.X_OK):
+            raise SgdTheoryError(f"--out: {d} is not writable")
+    remove_stale_temp_files(out, out / "figures")
+    return out
+
+
+def _positive(name: str, kind=float):
+    """argparse type: a finite positive number (``kind``), else a clear error naming ``name``."""
+    def parse(text: str):
+        import math
+
+        try:
+            x = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name}: expected a {'positive integer' if kind is int else 'number'}, "
+                                             f"got {text!r}") from None
+        if not math.isfinite(x) or x <= 0:
+            raise argparse.ArgumentTypeError(f"{name} = {text} is out of range: valid range is (0, inf)")
+        return x
+    return parse
+
+
+def _seed(text: str) -> int:
+    try:
+        x = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--seed: expected a non-negative integer, got {text!r}") from None
+    if not 0 <= x < 2**128:
+        raise argparse.ArgumentTypeError(f"--seed = {text} is out of range: valid range is [0, 2^128)")
+    return x
+
+
 def cmd_derive(args) -> int:
     from .runner import instances, select
 
@@ -180,6 +260,10 @@ def cmd_paper(args) -> int:
     if not (paper_dir / "main.tex").is_file():
         raise SgdTheoryError(f"paper-dir: {paper_dir} has no main.tex (run from the repository root or pass "
                              "--paper-dir)")
+    from .results import remove_stale_temp_files
+
+    gen = paper_dir / "generated"  # temporary files of killed runs (records, figures, sources) go first
+    remove_stale_temp_files(*(d for d in [gen, *gen.rglob("*")] if d.is_dir()))
     t0 = time.perf_counter()
     manifest = paper.regenerate(paper_dir, quick=args.quick, seed=args.seed, level=args.level, ids=args.ids or None,
                                 force=args.force, bench=not args.no_bench, workers=args.workers,
@@ -223,8 +307,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("ids", nargs="*", help="claim IDs, or .py files / folders of your own derivations (default: all)")
     s.add_argument("--quick", action="store_true", help="quick mode (fewer paths; used in CI)")
     s.add_argument("--config", type=Path, help="a TOML or JSON file with a user instance")
-    s.add_argument("--seed", type=int, default=20261123, help="master seed (default 20261123)")
-    s.add_argument("--out", type=Path, default=Path("sgdtheory-results"), help="output directory")
+    s.add_argument("--seed", type=_seed, default=20261123, help="master seed (default 20261123)")
+    s.add_argument("--out", default="sgdtheory-results", help="output directory")
+    s.add_argument("--budget", type=_positive("--budget"), default=None,
+                   help="work per claim in path-steps (paths x steps; default 2e9, sized for 2 cores); a plan over "
+                        "it is refused before any simulation")
     s.add_argument("--level", type=float, default=DEFAULT_LEVEL,
                    help=f"confidence level of every interval (default {DEFAULT_LEVEL})")
     s.add_argument("--no-figures", action="store_true", help="skip the figures")
@@ -233,8 +320,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_verify)
     s = sub.add_parser("calibrate", help="run claims over fresh seeds: failure rate vs the printed bound")
     s.add_argument("ids", nargs="*", help="claim IDs (default: all)")
-    s.add_argument("--seeds", type=int, default=20, help="number of fresh seeds per claim (default 20)")
-    s.add_argument("--seed", type=int, default=20261204, help="master seed of the fresh seeds (default 20261204)")
+    s.add_argument("--seeds", type=_positive("--seeds", int), default=20,
+                   help="number of fresh seeds per claim (default 20)")
+    s.add_argument("--seed", type=_seed, default=20261204, help="master seed of the fresh seeds (default 20261204)")
     s.add_argument("--full", action="store_true", help="full mode (default: quick mode)")
     s.add_argument("--level", type=float, default=DEFAULT_LEVEL)
     s.add_argument("--json", type=Path, help="also write the calibration as JSON")
@@ -253,7 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("paper", help="regenerate the paper's figures, tables and numbers and build paper/main.pdf")
     s.add_argument("ids", nargs="*", help="only these claims (default: all)")
     s.add_argument("--quick", action="store_true", help="quick mode (what CI builds)")
-    s.add_argument("--seed", type=int, default=20261123)
+    s.add_argument("--seed", type=_seed, default=20261123)
     s.add_argument("--level", type=float, default=DEFAULT_LEVEL)
     s.add_argument("--force", action="store_true", help="re-run every claim even if its record is up to date")
     s.add_argument("--no-build", action="store_true", help="regenerate only; do not run latexmk")
@@ -265,15 +353,47 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    if getattr(args, "level", 0.5) is not None and not 0 < getattr(args, "level", 0.5) < 1:
-        print("sgdtheory: error: --level must lie in (0, 1)", file=sys.stderr)
-        return 2
+    """Exit codes: 0 all as expected, 1 some claim unexpected, 2 bad input (nothing simulated), 130 interrupted."""
+    import math
+    import signal
+
+    from .results import remove_own_temp_files
+
     try:
-        return args.func(args)
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # argparse: usage errors exit 2, --help exits 0
+        return int(exc.code or 0)
+    level = getattr(args, "level", 0.5)
+    if level is not None and not (math.isfinite(level) and 0 < level < 1):
+        print(f"sgdtheory: error: --level = {level} is out of range: valid range is (0, 1)", file=sys.stderr)
+        return 2
+    interrupted = []
+
+    def on_sigint(signum, frame):
+        interrupted.append(signum)
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGINT, on_sigint)
+    except ValueError:  # not the main thread: keep Python's handler
+        previous = None
+    try:
+        code = args.func(args)
+        if interrupted:  # an interrupt swallowed on the way never ends as success
+            raise KeyboardInterrupt
+        return code
     except SgdTheoryError as exc:
         print(f"sgdtheory: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        n = remove_own_temp_files()
+        print(f"\nsgdtheory: interrupted; {n} temporary file(s) removed, records already written are complete",
+              file=sys.stderr)
+        return 130
+    finally:
+        remove_own_temp_files()
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
 
 
 if __name__ == "__main__":

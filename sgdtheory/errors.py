@@ -12,7 +12,19 @@ class ConfigError(SgdTheoryError):
 
 
 def as_float_array(value, name: str, ndim: int) -> np.ndarray:
-    """``value`` as a finite float64 array with ``ndim`` dimensions, or a ValueError naming ``name``."""
+    """``value`` as a finite float64 array with ``ndim`` dimensions, or a ValueError naming ``name``.
+
+    Booleans, strings and complex numbers are refused (never read as 1.0, parsed, or cut to their real part)."""
+    if isinstance(value, (str, bytes)):
+        raise SgdTheoryError(f"{name} = {value!r}: expected a numeric array, got a string")
+    try:
+        raw = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise SgdTheoryError(f"{name}: expected a numeric array, got {type(value).__name__} ({exc})") from None
+    if raw.dtype.kind in "bUSOcV" and not (raw.dtype.kind == "O" and _all_real(raw)):
+        kind = {"b": "booleans", "U": "strings", "S": "bytes", "c": "complex numbers"}.get(raw.dtype.kind,
+                                                                                          "non-numbers")
+        raise SgdTheoryError(f"{name}: expected a real numeric array, got {kind}")
     try:
         arr = np.array(value, dtype=np.float64, order="C")
     except (TypeError, ValueError) as exc:
@@ -24,6 +36,11 @@ def as_float_array(value, name: str, ndim: int) -> np.ndarray:
     if not np.all(np.isfinite(arr)):
         raise SgdTheoryError(f"{name}: all entries must be finite (found NaN or inf)")
     return arr
+
+
+def _all_real(raw: np.ndarray) -> bool:
+    return all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+               for v in raw.ravel())
 
 
 def check_int(value, name: str, low: int, high: int | None = None) -> int:
@@ -43,6 +60,8 @@ def check_int(value, name: str, low: int, high: int | None = None) -> int:
 def check_float(value, name: str, low: float | None = None, high: float | None = None,
                 low_open: bool = True, high_open: bool = True) -> float:
     """``value`` as a finite float in the stated interval, or a ValueError naming ``name``."""
+    if isinstance(value, (bool, np.bool_, str, bytes, complex, np.complexfloating)):
+        raise SgdTheoryError(f"{name}: expected a number, got {value!r}")
     try:
         x = float(value)
     except (TypeError, ValueError):

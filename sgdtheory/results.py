@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import tempfile
 from datetime import datetime, timezone
 from importlib import metadata
@@ -46,20 +47,89 @@ def _jsonable(x):
     return x
 
 
+#: temporary files of this process not yet moved into place (removed on Ctrl-C by ``remove_own_temp_files``)
+LIVE_TEMP_FILES: set[str] = set()
+#: ``.<final name>.<pid>.<token>.tmp``: the name of every temporary file sgdtheory writes
+TEMP_RE = re.compile(r"^\..+\.(?P<pid>\d+)\.[A-Za-z0-9_]+\.tmp$")
+
+
+def temp_file(final) -> Path:
+    """A new empty temporary file next to ``final`` named ``.<final name>.<pid>.<token>.tmp`` (registered as live,
+    so an interrupt removes it, and carrying the pid, so the next run removes it if this process was killed)."""
+    final = Path(final)
+    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.{os.getpid()}.", suffix=".tmp", dir=final.parent)
+    os.close(fd)
+    LIVE_TEMP_FILES.add(tmp)
+    return Path(tmp)
+
+
+def commit_temp_file(tmp, final) -> None:
+    """Move a finished temporary file into place (atomically)."""
+    os.replace(tmp, final)
+    LIVE_TEMP_FILES.discard(str(tmp))
+
+
+def discard_temp_file(tmp) -> None:
+    """Remove a temporary file (an interrupted or failed write)."""
+    try:
+        os.unlink(tmp)
+    except FileNotFoundError:
+        pass
+    LIVE_TEMP_FILES.discard(str(tmp))
+
+
+def remove_own_temp_files() -> int:
+    """Remove every live temporary file of this process; returns how many there were."""
+    n = 0
+    for tmp in list(LIVE_TEMP_FILES):
+        discard_temp_file(tmp)
+        n += 1
+    return n
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temp_files(*dirs) -> list[str]:
+    """Remove temporary files left in ``dirs`` by earlier runs that were killed (their pid is gone)."""
+    removed = []
+    for d in dirs:
+        d = Path(d)
+        if not d.is_dir():
+            continue
+        for f in d.iterdir():
+            m = TEMP_RE.match(f.name)
+            if m and f.is_file() and not _alive(int(m.group("pid"))):
+                try:
+                    f.unlink()
+                    removed.append(str(f))
+                except OSError:
+                    pass
+    return removed
+
+
 def atomic_write_text(path, text: str) -> Path:
     """Write ``text`` to ``path`` atomically (temporary file in the same directory + os.replace)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = temp_file(path)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with open(tmp, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        commit_temp_file(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        discard_temp_file(tmp)
         raise
     return path
 

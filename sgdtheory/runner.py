@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import time
+import warnings
+from dataclasses import replace
 from pathlib import Path
+
+import numpy as np
+
+from . import budget as _budget
 
 from .claims import REGISTRY, ClaimResult, Settings, get
 from .errors import SgdTheoryError
@@ -57,11 +63,64 @@ def instances(claims, config_path=None) -> dict:
     return out
 
 
-def run_claim(claim, instance, settings: Settings, out: Path, figures: bool = True) -> dict:
-    """Run one claim, draw its figure (PNG + PDF) and write its JSON record atomically."""
+def _budget_of(settings: Settings) -> _budget.Budget:
+    return _budget.Budget() if settings.budget is None else _budget.Budget(path_steps=settings.budget)
+
+
+#: seconds a planning pass may take (it re-does the claim's exact, non-Monte-Carlo work); then the plan so far counts
+PLAN_SECONDS = 10.0
+
+
+def plan_claim(claim, instance, settings: Settings) -> _budget.Ledger:
+    """Plan a claim's work before running it: ``claim.run`` with the engine replaced by a recorder
+    (``sgdtheory.budget``).  Raises ``BudgetError`` (nothing simulated) when the plan is over the budget.
+
+    Where the claim's Monte Carlo does not go through ``simulate``, or after ``PLAN_SECONDS``, the plan stops there
+    (``ledger.complete`` is False) and the run itself is still bounded by the same budget."""
+    import signal
+    import threading
+
+    quiet = replace(settings, progress=None)
+    timed = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
+
+    def out_of_time(signum, frame):
+        raise _budget.PlanningStop(f"planning took more than {PLAN_SECONDS:g} s")
+
+    with _budget.active(_budget_of(settings), planning=True, what=f"claim {claim.id}") as ledger:
+        previous = signal.signal(signal.SIGALRM, out_of_time) if timed else None
+        try:
+            if timed:  # the planning pass also repeats the claim's exact computations: bounded in time
+                signal.setitimer(signal.ITIMER_REAL, PLAN_SECONDS)
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                claim.run(instance, quiet)
+        except _budget.BudgetError:
+            raise
+        except _budget.PlanningStop:
+            ledger.complete = False
+        except Exception:  # statistics of the empty results of a planning pass: the plan so far is what counts
+            ledger.complete = False
+        finally:
+            if timed:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, previous)
+    if ledger.used > ledger.budget.path_steps:
+        raise _budget.BudgetError(ledger.refusal())
+    return ledger
+
+
+def run_claim(claim, instance, settings: Settings, out: Path, figures: bool = True, plan: bool | None = None) -> dict:
+    """Plan one claim (``plan_claim``; refused at once if over the budget) when ``settings.budget`` is set (or
+    ``plan``), run it within the budget, draw its figure (PNG + PDF) and write its JSON record atomically."""
+    if plan or (plan is None and settings.budget is not None):
+        plan_claim(claim, instance, settings)
     t0 = time.perf_counter()
     try:
-        result = claim.run(instance, settings)
+        if settings.budget is None:  # the default instances' fixed plans; each simulate call still bounded
+            result = claim.run(instance, settings)
+        else:
+            with _budget.active(_budget_of(settings), what=f"claim {claim.id}"):
+                result = claim.run(instance, settings)
     except DivergedError as exc:
         result = ClaimResult(claim.id, [], {}, diverged=str(exc))
     paths = []

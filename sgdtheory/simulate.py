@@ -22,7 +22,8 @@ import numpy as np
 from ._kernels import codes
 from ._kernels.engine import run_paths
 from ._kernels.rng import ZIG_FI, ZIG_KI, ZIG_WI, path_states
-from .errors import SgdTheoryError, as_float_array, check_int
+from . import budget as _budget
+from .errors import SgdTheoryError, as_float_array, check_float, check_int
 from .optimizers import SAM, SGD, HeavyBall, Nesterov, Optimizer, PreconditionedSGD
 from .optimizers.adaptive import AdaptiveOptimizer
 from .problems import GaussianNoiseQuadratic, LinearRegression, PolynomialFiniteSum1D, Problem, QuadraticFiniteSum
@@ -57,6 +58,9 @@ def _observable_names(selected, d: int) -> list[str]:
 
 
 def _flags(selected, allowed, name: str) -> np.ndarray:
+    if isinstance(selected, (str, bytes)) or not isinstance(selected, (tuple, list)):
+        raise SgdTheoryError(f"{name} = {selected!r}: expected a tuple of observable names, e.g. ('{allowed[0]}',); "
+                             f"valid names: {', '.join(allowed)}")
     selected = tuple(selected)
     for s in selected:
         if s not in allowed:
@@ -144,6 +148,8 @@ class SimulationResult:
     final_params: np.ndarray  # (paths, d)
     diverged_at: np.ndarray  # (paths,), -1 if the path did not diverge
     parameters: dict = field(default_factory=dict)
+    #: why the run diverges in mean square although no path has crossed the threshold yet (or None)
+    diverging: str | None = None
 
     @property
     def n_paths(self) -> int:
@@ -151,6 +157,9 @@ class SimulationResult:
 
     @property
     def n_diverged(self) -> int:
+        """Paths that blew up; all paths when the second moment provably grows geometrically (``diverging``)."""
+        if self.diverging:
+            return self.n_paths
         return int(np.count_nonzero(self.diverged_at >= 0))
 
     @property
@@ -158,12 +167,15 @@ class SimulationResult:
         return "diverged" if self.n_diverged else "ok"
 
     def _require_ok(self):
-        if self.n_diverged:
+        blown = int(np.count_nonzero(self.diverged_at >= 0))
+        if blown:
             first = int(self.diverged_at[self.diverged_at >= 0].min())
             raise DivergedError(
-                f"diverged: {self.n_diverged} of {self.n_paths} paths blew up (first at step {first}); "
+                f"diverged: {blown} of {self.n_paths} paths blew up (first at step {first}); "
                 "no statistics are reported for a diverged run"
             )
+        if self.diverging:
+            raise DivergedError(f"diverging: {self.diverging}; no statistics are reported for a diverging run")
 
     def _column(self, names, name, what):
         if name not in names:
@@ -215,6 +227,7 @@ class SimulationResult:
             first.average_names, np.concatenate([p.batch_sums for p in parts]), first.batch_len,
             first.burn_in, first.n_steps, np.concatenate([p.final_params for p in parts]),
             np.concatenate([p.diverged_at for p in parts]), dict(first.parameters),
+            next((p.diverging for p in parts if p.diverging), None),
         )
 
 
@@ -289,7 +302,10 @@ def simulate(
     w_start = kp.w_star.copy() if w0 is None else as_float_array(w0, "w0", 1)
     if w_start.shape != (d,):
         raise SgdTheoryError(f"w0: expected shape ({d},), got {w_start.shape}")
-    rec_steps = np.array(sorted(int(s) for s in record_steps), dtype=np.int64)
+    if isinstance(record_steps, (str, bytes)) or not hasattr(record_steps, "__iter__"):
+        raise SgdTheoryError(f"record_steps = {record_steps!r}: expected a sequence of integer steps in [0, {n_steps}]")
+    rec_steps = np.array(sorted(check_int(s, f"record_steps[{k}]", 0, n_steps) for k, s in enumerate(record_steps)),
+                         dtype=np.int64)
     if rec_steps.size and (rec_steps[0] < 0 or rec_steps[-1] > n_steps):
         raise SgdTheoryError(f"record_steps: every step must lie in [0, {n_steps}]")
     rec_flags = _flags(record, STATE_OBSERVABLES, "record")
@@ -305,23 +321,34 @@ def simulate(
         n_batches, batch_len = 0, 1
     if divergence_threshold is None:
         divergence_threshold = 1e12 * (1.0 + float(np.sum((w_start - kp.w_star) ** 2)))
+    divergence_threshold = check_float(divergence_threshold, "divergence_threshold", 0.0, None)
+    diverging = None if check_stability else _diverging(problem, optimizer, sampler, schedule)
+    n_rec = rec_steps.size * len(rec_names) + n_batches * len(avg_names) + d + 6
+    if _budget.charge(schedule.max_lr, n_paths, n_steps, 8.0 * n_paths * n_rec):
+        return _planned(rec_steps, rec_names, avg_names, n_paths, n_batches, batch_len, burn_in, n_steps, w_start,
+                        diverging)
 
-    rng = path_states(_seed_sequence(seed, seed_key), first_path, n_paths)
+    seq = _seed_sequence(seed, seed_key)
     rec_out = np.zeros((n_paths, rec_steps.size, len(rec_names)))
     tavg_out = np.zeros((n_paths, n_batches, len(avg_names)))
     w_final = np.zeros((n_paths, d))
     diverged_at = np.zeros(n_paths, dtype=np.int64)
     noise_scale = 1.0 / np.sqrt(batch)
-    run_paths(
-        kp.code, kp.A, kp.Hs, kp.v, noise_scale, kp.w_star, kp.Hbar, kp.excess_poly,
-        codes.SAMPLING_FULL if kp.code == codes.PROBLEM_GAUSSIAN_NOISE else sampler.code,
-        batch, optimizer.code, optimizer.hyperparameters(), optimizer.state_size(d),
-        schedule.code, schedule.parameters(),
-        n_steps, w_start, rng, ZIG_KI, ZIG_WI, ZIG_FI,
-        rec_steps, rec_flags, rec_out,
-        burn_in, batch_len, tavg_flags, tavg_out,
-        float(divergence_threshold), w_final, diverged_at,
-    )
+    # chunks of paths, so that Ctrl-C is answered between chunks; a path's stream depends only on its global
+    # index, so the result is bitwise the same for any chunking (see the module docstring)
+    chunk = max(1, min(n_paths, int(CHUNK_PATH_STEPS // n_steps)))
+    for a in range(0, n_paths, chunk):
+        b = min(n_paths, a + chunk)
+        run_paths(
+            kp.code, kp.A, kp.Hs, kp.v, noise_scale, kp.w_star, kp.Hbar, kp.excess_poly,
+            codes.SAMPLING_FULL if kp.code == codes.PROBLEM_GAUSSIAN_NOISE else sampler.code,
+            batch, optimizer.code, optimizer.hyperparameters(), optimizer.state_size(d),
+            schedule.code, schedule.parameters(),
+            n_steps, w_start, path_states(seq, first_path + a, b - a), ZIG_KI, ZIG_WI, ZIG_FI,
+            rec_steps, rec_flags, rec_out[a:b],
+            burn_in, batch_len, tavg_flags, tavg_out[a:b],
+            float(divergence_threshold), w_final[a:b], diverged_at[a:b],
+        )
     params = {
         "problem": getattr(problem, "name", type(problem).__name__), "n": problem.n, "d": d,
         "optimizer": type(optimizer).__name__, "optimizer_hyperparameters": optimizer.hyperparameters().tolist(),
@@ -331,7 +358,37 @@ def simulate(
         "seed_key": list(seed_key), "first_path": first_path, "threads": numba.get_num_threads(),
     }
     return SimulationResult(rec_steps, rec_names, rec_out, avg_names, tavg_out, batch_len, burn_in,
-                            n_steps, w_final, diverged_at, params)
+                            n_steps, w_final, diverged_at, params, diverging)
+
+
+#: path-steps per engine call: larger runs are split into chunks of paths (Ctrl-C is answered between chunks)
+CHUNK_PATH_STEPS = 5e7
+
+
+def _diverging(problem, optimizer, sampler, schedule) -> str | None:
+    """Why a run with ``check_stability=False`` diverges in mean square, or None.
+
+    Exact only where ``stability_limit`` is the exact mean-square criterion (SGD, i.i.d. minibatches, quadratic
+    finite sum, constant rate): beyond it the second-moment operator has spectral radius > 1, so E|w - w*|^2 grows
+    geometrically (the noise excites every direction), however few steps the run has taken.  Elsewhere the limit
+    is only a necessary condition and nothing is claimed."""
+    if not (isinstance(schedule, Constant) and isinstance(optimizer, SGD) and type(optimizer) is SGD
+            and sampler.scheme in ("with_replacement", "without_replacement")
+            and isinstance(problem, (QuadraticFiniteSum, LinearRegression)) and problem.d <= 24):
+        return None
+    limit, how = stability_limit(problem, optimizer, sampler)
+    if schedule.max_lr > limit:
+        return (f"lr = {schedule.max_lr:.6g} is beyond the mean-square stability limit {limit:.6g} [{how}], so the "
+                "second moment E|w - w*|^2 grows geometrically")
+    return None
+
+
+def _planned(rec_steps, rec_names, avg_names, n_paths, n_batches, batch_len, burn_in, n_steps, w_start, diverging):
+    """The empty result of a planning pass (``budget.planning``): right shapes, zeros, nothing simulated."""
+    return SimulationResult(rec_steps, rec_names, np.zeros((n_paths, rec_steps.size, len(rec_names))), avg_names,
+                            np.zeros((n_paths, n_batches, len(avg_names))), batch_len, burn_in, n_steps,
+                            np.tile(w_start, (n_paths, 1)), np.full(n_paths, -1, dtype=np.int64),
+                            {"planned": True}, diverging)
 
 
 __all__ = ["simulate", "SimulationResult", "DivergedError", "stability_limit", "codes"]

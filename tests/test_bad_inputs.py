@@ -48,7 +48,7 @@ def test_constructor_errors(make, match):
     (dict(sampler=Sampler(3, "without_replacement")), r"batch_size = 3 is larger than the data set: valid range .* is \[1, 2\]"),
     (dict(n_steps=0), r"n_steps = 0 is out of range"),
     (dict(n_paths=2.5), "n_paths: expected an integer"),
-    (dict(record_steps=[200]), r"record_steps: every step must lie in \[0, 100\]"),
+    (dict(record_steps=[200]), r"record_steps\[0\] = 200 is out of range: valid range is \[0, 100\]"),
     (dict(time_average=("loss",)), "time_average: unknown observable 'loss'"),
     (dict(record=("grad_sq",)), "record: unknown observable 'grad_sq'"),
     (dict(w0=[1.0, 2.0, 3.0]), r"w0: expected shape \(2,\)"),

@@ -204,6 +204,9 @@ def path_states(seed_sequence: np.random.SeedSequence, first_path: int, n_paths:
     numpy's own ``SeedSequence`` word for word; it is about 1000x faster than building one
     SeedSequence object per path.
     """
+    from ..budget import stop_planning
+
+    stop_planning("Monte Carlo outside simulate")  # a planning pass (sgdtheory.budget) records no further work
     entropy = seed_sequence.entropy
     run = [w for e in (entropy if isinstance(entropy, (list, tuple, np.ndarray)) else [entropy]) for w in _words(int(e))]
     pool_size = seed_sequence.pool_size

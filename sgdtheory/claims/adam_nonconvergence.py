@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
+from ..config import schema
 from ..errors import ConfigError, SgdTheoryError, check_float, check_int
 from ..optimizers import AMSGrad, Adam
 from ..stats import exact
@@ -65,6 +66,7 @@ def default_instance() -> OnlineInstance:
     return OnlineInstance()
 
 
+@schema('D10', {"problem": {"name": "str"}, "experiment": {"C": "num", "alpha": "num", "starts": "num[]!"}})
 def instance_from_config(cfg: dict) -> OnlineInstance:
     """[experiment] C, alpha, starts."""
     exp = cfg.get("experiment", {})

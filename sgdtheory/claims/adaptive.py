@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..config import schema
 from ..errors import ConfigError, SgdTheoryError, check_float, check_int
 from ..optimizers import SGD, AdaGrad, Adam, HeavyBall, RMSProp
 from ..problems import GaussianNoiseQuadratic
@@ -150,6 +151,13 @@ _EXP_FIELDS = {"w0", "w_fixed", "coordinate", "adagrad_lr", "adagrad_eps", "rmsp
                "sgd_lr", "adam_alpha", "adam_beta1", "adam_beta2", "adam_eps", "momentum_lr", "momentum_beta"}
 
 
+@schema('D6/D7/D9/E7/E8', {
+    "problem": {"h": "num[]", "sigma": "num[]", "name": "str"},
+    "experiment": {
+        "w0": "num[]", "w_fixed": "num[]", "coordinate": "int",
+        **{k: "num" for k in sorted(_EXP_FIELDS - {"w0", "w_fixed", "coordinate"})},
+    },
+})
 def instance_from_config(cfg: dict) -> AdaptiveInstance:
     """[problem] h, sigma (diagonal curvatures and noise sds); [experiment] any field of ``AdaptiveInstance``
     (``adam_alpha``, ``adam_beta1``, ``adam_beta2``, ``adam_eps`` for Adam)."""

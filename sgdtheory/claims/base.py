@@ -278,6 +278,7 @@ class Settings:
     seed: int = 20261123
     level: float = DEFAULT_LEVEL
     progress: Callable[[str], None] | None = None
+    budget: float | None = None  # path-steps per claim (sgdtheory.budget; None: the default)
 
     def step(self, message: str) -> None:
         if self.progress is not None:

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import ConfigError, SgdTheoryError
+from ..config import FINITE_SUM, schema
+from ..errors import ConfigError, SgdTheoryError, check_float
 from ..problems import LinearRegression, QuadraticFiniteSum
 from ..sampling import Sampler
 from ..simulate import DivergedError, simulate
@@ -63,15 +64,24 @@ class BasinInstance:
         object.__setattr__(self, "basin", QuadraticBasin(p.g, p.H, self.sampler.validate_for(p.n), self.sampler.scheme))
         eta_c = self.basin.stability_limit()
         if self.etas is not None:
-            etas = tuple(float(e) for e in self.etas)
+            if isinstance(self.etas, (str, bytes)):
+                raise SgdTheoryError(f"eta = {self.etas!r}: expected a list of learning rates")
+            etas = tuple(check_float(e, f"eta[{k}]") for k, e in enumerate(self.etas))
             if len(etas) < 3:
                 raise SgdTheoryError(f"eta: need at least 3 learning rates for the fits, got {len(etas)}")
             for k, e in enumerate(etas):
+                if 0.0 < e < 1e-10 * eta_c:
+                    raise SgdTheoryError(
+                        f"eta[{k}] = {e:g} is too small: valid range is [{1e-10 * eta_c:.3g}, {eta_c:.6g}) (1e-10 x the "
+                        "stability limit; below it the second moment does not relax in float64 and a run would need "
+                        "more than 1e10 steps)")
                 if not 0.0 < e < eta_c:
                     raise SgdTheoryError(
                         f"eta[{k}] = {e:g} is beyond the stability limit: valid range is (0, {eta_c:.6g}) "
                         f"for batch_size = {self.basin.batch_size} ({self.basin.sampling})"
                     )
+            if len(set(etas)) != len(etas):
+                raise SgdTheoryError(f"eta: duplicate learning rates in {list(etas)}; the grid's rates must be distinct")
             object.__setattr__(self, "etas", tuple(sorted(etas)))
 
     @property
@@ -111,6 +121,10 @@ PROBLEM_FIELDS = ("g", "H", "c", "anchor", "X", "y", "name")
 EXPERIMENT_FIELDS = ("batch_size", "sampling", "eta")
 
 
+@schema('B3/B4/B5/E3/E4/E6/E9', {
+    "problem": FINITE_SUM,
+    "experiment": {"batch_size": "int", "sampling": "str", "eta": "num[]!"},
+})
 def instance_from_config(cfg: dict) -> BasinInstance:
     """Build an instance from a parsed TOML/JSON config (see ``sgdtheory.config``).
 
@@ -227,7 +241,9 @@ def _pilot_se(inst: BasinInstance, settings: Settings, plans: list[dict]) -> np.
 
 def run_sweep(inst: BasinInstance, settings: Settings, grid: str = "main") -> Sweep:
     """Simulate the ``grid`` ("main" or "rate"); memoised per instance content and settings in a process."""
-    key = _content_key(inst, settings, grid)
+    from ..budget import planning
+
+    key = _content_key(inst, settings, grid) + (planning(),)  # a planning pass's empty results stay apart
     if key in _SWEEPS:
         return _SWEEPS[key]
     excess, gsq, runs = [], [], []

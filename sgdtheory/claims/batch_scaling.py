@@ -72,6 +72,7 @@ from scipy import special
 
 from .._kernels.batch_scaling import square_ema_paths, staged_paths
 from .._kernels.rng import ZIG_FI, ZIG_KI, ZIG_WI, path_states
+from ..config import schema
 from ..errors import ConfigError, SgdTheoryError, check_float, check_int
 from ..optimizers import HeavyBall
 from ..problems import GaussianNoiseQuadratic, QuadraticFiniteSum
@@ -96,6 +97,17 @@ def default_problem() -> QuadraticFiniteSum:
     """n = 8, d = 2: per-example Hessians [[a_i, 0.2], [0.2, b_i]] (spread curvatures), gradients g_i at 0."""
     H = np.array([[[a, 0.2], [0.2, b]] for a, b in zip(_A, _B)])
     return QuadraticFiniteSum(np.array(_G), H, name="n = 8, d = 2 quadratic finite sum")
+
+
+_SCHEMA = {
+    "problem": {"g": "num[][]", "H": "num[][][]", "c": "num[]", "anchor": "num[]", "name": "str",
+                "heavy_ball": {"H": "num[][]", "C": "num[][]", "name": "str"}},
+    "experiment": {
+        "C3": {"x0": "num[]", "order": "int[]", "ratio": "num", "batch_sizes": "int[]!", "etas": "num[]!"},
+        "C4": {"eps": "num", "a": "num", "c": "num", "batch_size": "int", "values": "num[]", "N_s": "int"},
+        "C5": {"w0": "num[]", "eta0": "num", "B0": "int", "factor": "int", "n_stages": "int", "epochs": "int"},
+    },
+}
 
 
 def _problem_from_config(cfg: dict) -> tuple[QuadraticFiniteSum | None, str]:
@@ -257,6 +269,7 @@ def default_c3() -> LinearScalingInstance:
     return LinearScalingInstance(default_problem(), np.array([1.0, -1.0]))
 
 
+@schema("C3/C4/C5", _SCHEMA)
 def c3_from_config(cfg: dict) -> LinearScalingInstance:
     """[problem] g, H (a quadratic finite sum); [experiment.C3] x0, order, ratio, batch_sizes, etas."""
     problem, name = _problem_from_config(cfg)
@@ -441,6 +454,7 @@ def default_c4() -> HorizonInstance:
     return HorizonInstance(np.array([[1.0, 0.3], [0.3, 0.5]]), np.array([[1.0, 0.2], [0.2, 0.5]]))
 
 
+@schema("C3/C4/C5", _SCHEMA)
 def c4_from_config(cfg: dict) -> HorizonInstance:
     """[problem.heavy_ball] H, C, name (the Gaussian-noise quadratic); [experiment.C4] eps, a, c, batch_size, values,
     N_s."""
@@ -727,6 +741,7 @@ def default_c5() -> ScheduleInstance:
     return ScheduleInstance(default_problem(), np.array([3.0, -3.0]))
 
 
+@schema("C3/C4/C5", _SCHEMA)
 def c5_from_config(cfg: dict) -> ScheduleInstance:
     """[problem] g, H; [experiment.C5] w0, eta0, B0, factor, n_stages, epochs."""
     problem, name = _problem_from_config(cfg)

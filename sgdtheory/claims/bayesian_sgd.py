@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..config import schema
 from ..errors import ConfigError, SgdTheoryError, as_float_array, check_float, check_int
 from ..optimizers import PreconditionedSGD
 from ..problems import GaussianNoiseQuadratic
@@ -298,6 +299,10 @@ def default_instance() -> BayesianSGDInstance:
                                batch_size=2)
 
 
+@schema('B8', {
+    "problem": {"A": "*num[][]", "C": "*num[][]", "N": "*int", "name": "str"},
+    "experiment": {"batch_size": "int", "rates": "num[]!"},
+})
 def instance_from_config(cfg: dict) -> BayesianSGDInstance:
     """[problem] A (d x d SPD), C (= BB^T, per-example gradient-noise covariance), N (data size), name;
     [experiment] batch_size (S, default 1), rates (multiples of eps*, default 1/4 .. 4)."""

@@ -59,6 +59,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import integrate
 
+from ..config import schema
 from ..errors import ConfigError, SgdTheoryError, check_float, check_int
 from ..problems import PolynomialFiniteSum1D
 from ..sampling import Sampler
@@ -460,6 +461,16 @@ _PARAM_TO_CONFIG = {
 }
 
 
+@schema('B1', {
+    "problem": {
+        "coeffs": "num[][]", "noise_sd": "num", "double_well_coeffs": "num[][]", "double_well_noise_sd": "num",
+        "quadratic_h": "num", "quadratic_noise_sd": "num", "name": "str"
+    },
+    "experiment": {
+        "batch_size": "int", "eta": "num", "double_well_eta_small": "num", "double_well_eta_large": "num",
+        "quadratic_eta": "num", "quadratic_etas": "num[]!"
+    },
+})
 def instance_from_config(cfg: dict) -> Boltzmann1DInstance:
     """[problem] coeffs, noise_sd (the state-dependent finite sum, n >= 2 rows, lowest degree first, noise_sd > 0),
     double_well_coeffs (one row), double_well_noise_sd, quadratic_h, quadratic_noise_sd, name; [experiment]

@@ -44,6 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from ..config import schema
 from ..errors import ConfigError, SgdTheoryError, check_float, check_int
 from ..optimizers import AdaGrad, Adam, RMSProp
 from ..stats import exact, proportion_interval
@@ -91,6 +92,13 @@ def default_instance() -> WilsonInstance:
 _FIELDS = {"n", "p", "gd_lr", "sgd_lr", "adagrad_lr", "rmsprop_lr", "adam_lr", "n_test"}
 
 
+@schema('D11', {
+    "problem": {"name": "str", "n": "int", "p": "num"},
+    "experiment": {
+        "gd_lr": "num", "sgd_lr": "num", "adagrad_lr": "num", "rmsprop_lr": "num", "adam_lr": "num",
+        "n_test": "int"
+    },
+})
 def instance_from_config(cfg: dict) -> WilsonInstance:
     """[problem] n, p; [experiment] gd_lr, sgd_lr, adagrad_lr, rmsprop_lr, adam_lr, n_test."""
     prob, exp = cfg.get("problem", {}), cfg.get("experiment", {})

@@ -57,6 +57,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import special
 
+from ..config import FINITE_SUM, schema
 from ..errors import ConfigError, SgdTheoryError
 from ..problems import QuadraticFiniteSum
 from ..sampling import Sampler
@@ -161,6 +162,10 @@ A6_FIELDS = ("t", "delta0")
 A6_EXPERIMENT_FIELDS = ("batch_size", "sampling", "t", "delta0", "eta")  # eta: recognised, to refuse it clearly
 
 
+@schema('A6', {
+    "problem": FINITE_SUM,
+    "experiment": {"batch_size": "int", "sampling": "str", "t": "num", "delta0": "num[]", "eta": "num[]"},
+})
 def a6_from_config(cfg: dict) -> GradientFlowInstance:
     """[problem] as for B4 (g, H, c or X, y); [experiment] batch_size, sampling, optional t (flow time,
     default 2) and delta0 (d; default 1.5 (1, -1, 1, ...)): the start is w* + delta0."""

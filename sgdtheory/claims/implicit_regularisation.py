@@ -60,6 +60,7 @@ from scipy import special
 
 from .._kernels.epoch_orders import epoch_order_pairs
 from .._kernels.rng import path_states
+from ..config import FINITE_SUM, schema
 from ..errors import ConfigError, SgdTheoryError, check_float, check_int
 from ..problems import LinearRegression, PolynomialFiniteSum1D, QuadraticFiniteSum
 from ..simulate import _seed_sequence
@@ -229,6 +230,13 @@ def _problem_from(prob: dict):
         raise ConfigError(f"problem.{exc}") from None
 
 
+@schema('C1/C2', {
+    "problem": {**FINITE_SUM, "coeffs": "num[][]"},
+    "experiment": {
+        "w0": "num[]", "batches": "int[][]~", "etas": "num[]!", "mc_batches": "int[][]~", "mc_etas": "num[]!",
+        "poly_w0": "num", "poly_batches": "int[][]~", "poly_etas": "num[]!", "T": "num", "gd_steps": "int[]!"
+    },
+})
 def instance_from_config(cfg: dict) -> ImplicitRegInstance:
     """[problem] g, H (or X, y), optional coeffs (1-D polynomial finite sum); [experiment] w0, batches, etas,
     mc_batches, mc_etas, poly_w0, poly_batches, poly_etas, T, gd_steps."""

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config import finite_sum_problem
+from ..config import FINITE_SUM, schema
 from ..errors import ConfigError, SgdTheoryError, check_float, check_int
 from ..problems import LinearRegression, QuadraticFiniteSum
 from ..sampling import Sampler
@@ -127,6 +128,10 @@ def default_instance() -> IncrementInstance:
     return IncrementInstance(a1.problem, a1.w, 0.5, (8, 16, 32, 64, 128), Sampler(1, "with_replacement"))
 
 
+@schema('B6/E5', {
+    "problem": FINITE_SUM,
+    "experiment": {"w": "*num[]", "dt": "num", "ks": "int[]!", "batch_size": "int", "sampling": "str"},
+})
 def instance_from_config(cfg: dict) -> IncrementInstance:
     """[problem] X, y (or g, H, c) and [experiment] w, dt, ks, batch_size, sampling."""
     problem = finite_sum_problem(cfg)

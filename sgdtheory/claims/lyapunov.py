@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..config import schema
 from ..errors import ConfigError, SgdTheoryError, as_float_array, check_float, check_int
 from ..problems import GaussianNoiseQuadratic
 from ..sampling import Sampler
@@ -283,6 +284,10 @@ def default_instance() -> LyapunovInstance:
                             etas=tuple(0.001 * 2.0**k for k in range(9)), batch_size=1)
 
 
+@schema('B2', {
+    "problem": {"H": "*num[][]", "C": "*num[][]", "w_star": "num[]", "name": "str"},
+    "experiment": {"batch_size": "int", "eta": "*num", "etas": "*num[]!"},
+})
 def instance_from_config(cfg: dict) -> LyapunovInstance:
     """[problem] H (d x d), C (d x d), w_star (optional), name; [experiment] batch_size (default 1),
     eta (the main learning rate), etas (the Langevin-sweep grid, >= 3 values)."""

@@ -26,8 +26,8 @@ import math
 import numpy as np
 from scipy import special
 
-from ..config import finite_sum_problem
-from ..errors import ConfigError, SgdTheoryError
+from ..config import FINITE_SUM, finite_sum_problem, schema
+from ..errors import ConfigError, SgdTheoryError, as_float_array, check_int
 from ..gradient_noise import sample_gradients
 from ..problems import LinearRegression, QuadraticFiniteSum
 from ..sampling import Sampler
@@ -93,15 +93,22 @@ class GradientInstance:
 
     def __post_init__(self):
         n = self.problem.n
-        sizes = tuple(int(b) for b in self.batch_sizes)
-        for b in sizes:
-            if not 1 <= b <= n:
-                raise SgdTheoryError(f"batch_sizes: {b} is out of range: valid range is [1, {n}]")
+        if isinstance(self.batch_sizes, (str, bytes)) or not hasattr(self.batch_sizes, "__len__"):
+            raise SgdTheoryError(f"batch_sizes: expected a list of integers, got {self.batch_sizes!r}")
+        sizes = tuple(check_int(b, f"batch_sizes[{k}]", 1, n) for k, b in enumerate(self.batch_sizes))
         if len(sizes) < 2:
             raise SgdTheoryError("batch_sizes: need at least two batch sizes")
-        w = np.asarray(self.w, dtype=np.float64)
+        if len(set(sizes)) != len(sizes):
+            raise SgdTheoryError(f"batch_sizes: duplicate entries in {list(sizes)}; the batch sizes must be distinct")
+        w = as_float_array(self.w, "w", 1)
         if w.shape != (self.problem.d,):
             raise SgdTheoryError(f"w: expected shape ({self.problem.d},), got {w.shape}")
+        G = self.problem.gradients(w)
+        scale = (1.0 + float(np.max(np.abs(G)))) * max(1.0, float(np.max(np.abs(self.problem.mean_hessian))))
+        if np.max(np.abs(G - G.mean(axis=0))) <= 1e-10 * scale * (1.0 + float(np.max(np.abs(w)))):
+            raise SgdTheoryError(f"w = {w.tolist()}: every per-example gradient is the same here (Sigma = 0), so the "
+                                 "minibatch covariance has nothing to measure; choose a w (or data) where the "
+                                 "per-example gradients differ")
         object.__setattr__(self, "batch_sizes", sizes)
         object.__setattr__(self, "w", w)
 
@@ -137,6 +144,12 @@ def default_a2() -> GradientInstance:
     return GradientInstance(p, p.minimizer, (1, 2, 4, 8), name="default")
 
 
+@schema("A1", {"problem": FINITE_SUM, "experiment": {"w": "num[]", "batch_sizes": "int[]!"}})
+def a1_from_config(cfg: dict) -> GradientInstance:
+    """[problem] X, y (or g, H, c, anchor); [experiment] w (default the minimiser), batch_sizes."""
+    return _instance_from_config(cfg, default_a1())
+
+
 def _instance_from_config(cfg: dict, default: GradientInstance) -> GradientInstance:
     problem = finite_sum_problem(cfg)
     prob = cfg["problem"]
@@ -149,6 +162,7 @@ def _instance_from_config(cfg: dict, default: GradientInstance) -> GradientInsta
         raise ConfigError(f"experiment.{exc}") from None
 
 
+@schema("A2", {"problem": {"y": "*num[]", "name": "str"}, "experiment": {"batch_sizes": "int[]!"}})
 def _a2_from_config(cfg: dict) -> GradientInstance:
     """A2's instance: [problem] y = [...] (the data of loss (beta - y)^2/2), optional batch_sizes."""
     prob = cfg.get("problem")
@@ -260,4 +274,4 @@ def _figure(claim_id):
 
 register(Claim("A1", "Unbiased minibatch gradients with covariance c_B Sigma", "000 section 'SGD', 001, 002",
                "E g_B = grad L; Cov g_B = Sigma/B (with), Sigma/B (n-B)/(n-1) (without replacement)", "equality",
-               run_a1, _derive, _figure("A1"), default_a1, lambda cfg: _instance_from_config(cfg, default_a1())))
+               run_a1, _derive, _figure("A1"), default_a1, a1_from_config))

@@ -41,6 +41,7 @@ import numpy as np
 import sympy as sp
 from scipy import special
 
+from ..config import schema
 from ..errors import ConfigError, SgdTheoryError, as_float_array, check_float, check_int
 from ..optimizers import SGD, HeavyBall, Nesterov
 from ..problems import GaussianNoiseQuadratic
@@ -176,6 +177,13 @@ _EXPERIMENT = ("w0", "momentum", "lr", "N", "lessard_mu", "lessard_L", "max_peri
                "convex_L")
 
 
+@schema('D1-D5', {
+    "problem": {"H": "*num[][]", "C": "*num[][]", "w_star": "num[]", "name": "str"},
+    "experiment": {
+        "w0": "num[]", "momentum": "num", "lr": "num", "N": "int", "lessard_mu": "num", "lessard_L": "num",
+        "max_period": "int", "convex_d": "int", "convex_lambda_min": "num", "convex_L": "num"
+    },
+})
 def instance_from_config(cfg: dict) -> MomentumInstance:
     """[problem] H, C (d x d), w_star, name; [experiment] w0, momentum, lr, N (D1, D2, D5 identity paths),
     lessard_mu, lessard_L, max_period (D4), convex_d, convex_lambda_min, convex_L (D5).  Unknown fields are

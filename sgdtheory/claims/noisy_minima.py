@@ -35,6 +35,7 @@ import numpy as np
 
 from .._kernels.basins import basin_paths
 from .._kernels.rng import ZIG_FI, ZIG_KI, ZIG_WI, path_states
+from ..config import schema
 from ..errors import ConfigError, SgdTheoryError, check_float, check_int
 from ..optimizers import SGD, Adam, RMSProp
 from ..problems import PolynomialFiniteSum1D
@@ -108,6 +109,10 @@ def default_instance() -> TwoMinimaInstance:
     return TwoMinimaInstance(bt.default_problem(), 0.01, 1)
 
 
+@schema('B7', {
+    "problem": {"b": "num[]", "c": "num[]", "coeffs": "num[][]", "name": "str"},
+    "experiment": {"eta": "num", "batch_size": "int"},
+})
 def instance_from_config(cfg: dict) -> TwoMinimaInstance:
     """[problem] b, c (the cartoon family) or coeffs (any 1-D polynomial finite sum); [experiment] eta, batch_size."""
     prob = cfg.get("problem")

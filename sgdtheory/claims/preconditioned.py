@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from ..config import FINITE_SUM, schema
 from ..errors import ConfigError, SgdTheoryError
 from ..optimizers import PreconditionedSGD
 from ..problems import QuadraticFiniteSum
@@ -104,6 +105,10 @@ def default_a4() -> PreconditionerInstance:
                                   np.array([[1.0, 0.0], [0.0, -0.3]]), np.array([1.0, -1.0]))
 
 
+@schema('A4', {
+    "problem": FINITE_SUM,
+    "experiment": {"batch_size": "int", "sampling": "str", "F_pd": "*num[][]", "F_indefinite": "*num[][]", "delta0": "*num[]"},
+})
 def a4_from_config(cfg: dict) -> PreconditionerInstance:
     """[problem] as for B4 (g, H, c or X, y); [experiment] F_pd, F_indefinite, delta0 (d x d, d x d, d)."""
     exp = dict(cfg.get("experiment", {}))

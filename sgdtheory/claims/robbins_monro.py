@@ -51,6 +51,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg
 
+from ..config import FINITE_SUM, schema
 from ..errors import ConfigError, SgdTheoryError
 from ..problems import QuadraticFiniteSum
 from ..sampling import Sampler
@@ -137,6 +138,10 @@ def default_a5() -> RobbinsMonroInstance:
 A5_FIELDS = ("delta0", "horizon")
 
 
+@schema('A5', {
+    "problem": FINITE_SUM,
+    "experiment": {"batch_size": "int", "sampling": "str", "delta0": "num[]", "horizon": "int"},
+})
 def a5_from_config(cfg: dict) -> RobbinsMonroInstance:
     """[problem] as for B4 (g, H, c or X, y); [experiment] batch_size, sampling, optional delta0 (d;
     default 3 x the slowest eigenvector of Hbar) and horizon (steps of the full run; quick uses 1/10)."""
@@ -146,8 +151,9 @@ def a5_from_config(cfg: dict) -> RobbinsMonroInstance:
     try:
         d0 = np.array(extra["delta0"], dtype=float) if "delta0" in extra else 3.0 * _slow_direction(basin.problem)
         horizon = extra.get("horizon", 300_000)
-        if not isinstance(horizon, int) or horizon < 10_000:
-            raise SgdTheoryError("horizon: must be an integer >= 10000 (steps)")
+        if not isinstance(horizon, int) or not 10_000 <= horizon <= 10_000_000:
+            raise SgdTheoryError(f"horizon = {horizon!r} is out of range: valid range is [10000, 10000000] (integer "
+                                 "steps; the exact moments are evaluated up to 10 x the horizon)")
         return RobbinsMonroInstance(basin.problem, basin.sampler, d0, horizon, horizon // 10, name=basin.name)
     except (SgdTheoryError, ValueError) as exc:
         raise ConfigError(f"experiment.{exc}") from None

@@ -25,7 +25,8 @@ import numpy as np
 from .._kernels.rng import ZIG_FI, ZIG_KI, ZIG_WI, path_states
 from .._kernels.running_average import running_averages
 from ..config import finite_sum_problem
-from ..errors import ConfigError, SgdTheoryError, check_int
+from ..config import FINITE_SUM, schema
+from ..errors import ConfigError, SgdTheoryError, check_int, as_float_array
 from ..problems import LinearRegression, QuadraticFiniteSum
 from ..sampling import Sampler
 from ..simulate import _seed_sequence
@@ -47,7 +48,7 @@ class RunningAverageInstance:
     name: str = "default"
 
     def __post_init__(self):
-        w = np.asarray(self.w, dtype=np.float64)
+        w = as_float_array(self.w, "w", 1)
         if w.shape != (self.problem.d,):
             raise SgdTheoryError(f"w: expected shape ({self.problem.d},), got {w.shape}")
         check_int(self.coordinate, "coordinate", 0, self.problem.d - 1)
@@ -89,6 +90,10 @@ def default_instance() -> RunningAverageInstance:
     return RunningAverageInstance(a1.problem, a1.w, 0, 100, Sampler(1, "with_replacement"))
 
 
+@schema('D8/E1/E2', {
+    "problem": FINITE_SUM,
+    "experiment": {"w": "num[]", "coordinate": "int", "N": "int", "batch_size": "int", "sampling": "str"},
+})
 def instance_from_config(cfg: dict) -> RunningAverageInstance:
     """[problem] X, y (or g, H, c) and [experiment] w, coordinate, N, batch_size, sampling."""
     problem = finite_sum_problem(cfg)

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import special
 
+from ..config import schema
 from ..errors import ConfigError, SgdTheoryError, as_float_array, check_float, check_int
 from ..problems import SaddleQuadratic
 from ..simulate import simulate
@@ -174,6 +175,13 @@ def default_a8() -> SaddleInstance:
                           gd_offset=1e-6, gd_steps=200)
 
 
+@schema('A8', {
+    "problem": {"H": "*num[][]", "C": "num[][]", "w_star": "num[]", "name": "str"},
+    "experiment": {
+        "eta": "*num", "radius": "*num", "sigmas": "*num[]!", "gd_start": "num", "gd_offset": "num",
+        "gd_steps": "int"
+    },
+})
 def a8_from_config(cfg: dict) -> SaddleInstance:
     """[problem] H (d x d), C (d x d noise shape, default I), w_star (default 0), name;
     [experiment] eta, radius, sigmas (>= 3 noise levels), gd_start, gd_offset, gd_steps (optional)."""

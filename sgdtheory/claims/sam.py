@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
+from ..config import schema
 from ..errors import ConfigError, SgdTheoryError, check_float, check_int
 from ..optimizers import SAM, SGD
 from ..problems import PolynomialFiniteSum1D
@@ -125,6 +126,16 @@ PROBLEM_FIELDS = {"m_s", "b", "m_f", "a", "H", "q", "c", "w", "h", "name"}
 EXPERIMENT_FIELDS = {"rho", "eta", "x_lo", "x_hi", "n_steps", "rho_max", "rho_cycle", "eta_h"}
 
 
+@schema('D13', {
+    "problem": {
+        "m_s": "num", "b": "num", "m_f": "num", "a": "num", "H": "num[][]", "q": "num", "c": "num[]", "w": "num[]",
+        "h": "num", "name": "str"
+    },
+    "experiment": {
+        "rho": "num", "eta": "num", "x_lo": "num", "x_hi": "num", "n_steps": "int", "rho_max": "num",
+        "rho_cycle": "num", "eta_h": "num[]!"
+    },
+})
 def instance_from_config(cfg: dict) -> SamInstance:
     """[problem] m_s, b, m_f, a (the 1-D landscape), H, q, c, w (the 2-D bowl and point), h (the quadratic);
     [experiment] rho, eta, x_lo, x_hi, n_steps, rho_max, rho_cycle, eta_h.  All optional."""

@@ -62,6 +62,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import special
 
+from ..config import FINITE_SUM, schema
 from ..errors import ConfigError, SgdTheoryError
 from ..problems import QuadraticFiniteSum
 from ..sampling import Sampler
@@ -176,6 +177,7 @@ def default_a7() -> OrderInstance:
 A7_FIELDS = ("eta",)
 
 
+@schema('A7', {"problem": FINITE_SUM, "experiment": {"eta": "num[]!"}})
 def a7_from_config(cfg: dict) -> OrderInstance:
     """[problem] as for B4 (g, H, c, anchor or X, y; examples listed in the cyclic order);
     [experiment] optional eta = [eta_hi, eta_lo] (two Monte Carlo learning rates, ratio >= 2)."""

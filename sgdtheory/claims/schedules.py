@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._kernels.steps import learning_rate
+from ..config import FINITE_SUM, schema
 from ..errors import ConfigError, SgdTheoryError, check_float, check_int
 from ..problems import QuadraticFiniteSum
 from ..sampling import Sampler
@@ -116,6 +117,10 @@ def default_instance() -> ScheduleInstance:
 FIELDS = ("delta0", "horizon", "eta_fraction")
 
 
+@schema('D12', {
+    "problem": FINITE_SUM,
+    "experiment": {"batch_size": "int", "sampling": "str", "delta0": "num[]", "horizon": "int", "eta_fraction": "num"},
+})
 def instance_from_config(cfg: dict) -> ScheduleInstance:
     """[problem] as for B4 (g, H, c or X, y); [experiment] batch_size, sampling, and optional delta0 (d),
     horizon (steps, a multiple of 16; default 400), eta_fraction (peak rate / stability limit; default 0.25)."""

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..config import schema
 from ..errors import ConfigError, SgdTheoryError, check_float
 from ..optimizers import SGD
 from ..problems import PolynomialFiniteSum1D
@@ -50,6 +51,10 @@ RES_OCC = 0.02
 # it), so an approximation is expected adequate only below 0.15 planned half-widths (its chance of a detectable miss
 # then stays below ~5e-4 at the 99.99% level)
 ADEQUATE_BELOW = 0.15
+
+
+#: most steps per path of the fixed-time runs (k = horizon / eta): a bound checked before any work
+MAX_PATH_STEPS = 10**7
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,6 +89,13 @@ class SharpFlatInstance:
         object.__setattr__(self, "ratios", r)
         check_float(self.horizon, "horizon", 0.0, 1000.0)
         check_float(self.batch2_ratio, "batch2_ratio", 0.0)
+        for k, x in enumerate(r):  # each path runs k = horizon / eta steps (B = 1); bounded before any work
+            if self.horizon / x > MAX_PATH_STEPS:
+                raise SgdTheoryError(f"ratios[{k}] = {x:g} is too small: valid range is >= {self.horizon / MAX_PATH_STEPS:.3g} "
+                                     f"(horizon / eta = {self.horizon / x:.3g} steps per path, at most {MAX_PATH_STEPS:.0e})")
+        if self.horizon / (2 * self.batch2_ratio) > MAX_PATH_STEPS:
+            raise SgdTheoryError(f"batch2_ratio = {self.batch2_ratio:g} is too small: valid range is >= "
+                                 f"{self.horizon / (2 * MAX_PATH_STEPS):.3g} (at most {MAX_PATH_STEPS:.0e} steps per path)")
         s2 = tuple(sorted(float(x) for x in self.stationary_ratios))
         if len(s2) != 2:
             raise SgdTheoryError("stationary_ratios: exactly two noise levels")
@@ -126,6 +138,10 @@ def default_instance() -> SharpFlatInstance:
     return SharpFlatInstance(bs.sharp_flat_problem())
 
 
+@schema('C6', {
+    "problem": {"kappa": "num", "quad": "num", "spread": "num", "floor": "num", "coeffs": "num[][]", "name": "str"},
+    "experiment": {"ratios": "num[]!", "horizon": "num", "batch2_ratio": "num", "stationary_ratios": "num[]!"},
+})
 def instance_from_config(cfg: dict) -> SharpFlatInstance:
     """[problem] kappa, quad, spread, floor (the built-in family) or coeffs; [experiment] ratios, horizon,
     batch2_ratio, stationary_ratios."""

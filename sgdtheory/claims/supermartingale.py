@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from ..config import FINITE_SUM, schema
 from ..errors import ConfigError, SgdTheoryError
 from ..gradient_noise import sample_gradients
 from ..schedules import Constant, Power
@@ -86,6 +87,7 @@ def default_a3() -> SupermartingaleInstance:
     return SupermartingaleInstance(default_basin(), np.array([1.0, -1.0]))
 
 
+@schema('A3', {"problem": FINITE_SUM, "experiment": {"batch_size": "int", "sampling": "str", "delta0": "num[]"}})
 def a3_from_config(cfg: dict) -> SupermartingaleInstance:
     """[problem] as for B4 (g, H, c or X, y); [experiment] batch_size, sampling, optional delta0 (d; default 1)."""
     exp = dict(cfg.get("experiment", {}))

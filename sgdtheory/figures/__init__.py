@@ -6,7 +6,6 @@ styles, labelled axes) and draws every interval it reports.
 
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -68,11 +67,17 @@ def save(fig, outdir, stem: str) -> list[str]:
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     paths = []
+    from ..results import commit_temp_file, discard_temp_file, temp_file
+
     for ext in ("png", "pdf"):
         final = outdir / f"{stem}.{ext}"
-        tmp = outdir / f".{stem}.{os.getpid()}.tmp.{ext}"
-        fig.savefig(tmp)
-        os.replace(tmp, final)
+        tmp = temp_file(final)  # .<stem>.<ext>.<pid>.<token>.tmp: removed on Ctrl-C, and by the next run if killed
+        try:
+            fig.savefig(tmp, format=ext)
+            commit_temp_file(tmp, final)
+        except BaseException:
+            discard_temp_file(tmp)
+            raise
         paths.append(str(final))
     # the layout check draws the figure once more (at the figure dpi) with its own Agg canvas
     LAYOUT_PROBLEMS[stem] = problems(fig, printed_width=PRINT_WIDTH, printed_height=PRINT_HEIGHT)
