@@ -486,7 +486,8 @@ def run(d: Derivation, inst, settings):
         checks += _rate_checks(d, points, ests, [pp for pp, _ in posed], settings)
     if d.extra_checks is not None:
         checks = list(d.extra_checks(inst.obj, settings)) + checks
-    return ClaimResult(d.id, checks, {"grid": grid, "small": d.small, "order": d.order, "resolution": r,
+    described = inst.obj.describe() if hasattr(inst.obj, "describe") else {}
+    return ClaimResult(d.id, checks, {**described, "grid": grid, "small": d.small, "order": d.order, "resolution": r,
                                       "level": settings.level, "quick": settings.quick},
                        data={"rows": rows, "notes": notes, "small": d.small})
 
