@@ -289,28 +289,23 @@ def adaptive_step(code, hp, lr, w, state, g):
         b1 = hp[0]
         b2 = hp[1]
         eps = hp[2]
-        if hp[3] == 0.0:  # Reddi et al.'s Algorithm 2
-            for k in range(d):
-                m = b1 * state[k] + (1.0 - b1) * g[k]
-                v = b2 * state[d + k] + (1.0 - b2) * g[k] * g[k]
-                vh = max(state[2 * d + k], v)
-                state[k] = m
-                state[d + k] = v
-                state[2 * d + k] = vh
-                w[k] -= lr * m / (np.sqrt(vh) + eps)
-        else:  # PyTorch's Adam(amsgrad=True): max over the raw v, then both bias corrections
+        # Reddi et al.'s Algorithm 2 (hp[3] = 0: c1 = c2 = 1, and x / 1.0 is exact, so its results are unchanged) or
+        # PyTorch's Adam(amsgrad=True) (hp[3] = 1): the max over the raw v, then both bias corrections
+        c1 = 1.0
+        c2 = 1.0
+        if hp[3] != 0.0:
             t = state[3 * d] + 1.0
             state[3 * d] = t
             c1 = 1.0 - b1**t
             c2 = 1.0 - b2**t
-            for k in range(d):
-                m = b1 * state[k] + (1.0 - b1) * g[k]
-                v = b2 * state[d + k] + (1.0 - b2) * g[k] * g[k]
-                vh = max(state[2 * d + k], v)
-                state[k] = m
-                state[d + k] = v
-                state[2 * d + k] = vh
-                w[k] -= lr * (m / c1) / (np.sqrt(vh / c2) + eps)
+        for k in range(d):
+            m = b1 * state[k] + (1.0 - b1) * g[k]
+            v = b2 * state[d + k] + (1.0 - b2) * g[k] * g[k]
+            vh = max(state[2 * d + k], v)
+            state[k] = m
+            state[d + k] = v
+            state[2 * d + k] = vh
+            w[k] -= lr * (m / c1) / (np.sqrt(vh / c2) + eps)
     elif code == OPT_ADAM_MIN:
         ng = hp[0]
         ns = hp[1]
