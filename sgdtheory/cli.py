@@ -109,6 +109,7 @@ def _verify(args, claims, insts, out) -> int:
                              scheduler=args.scheduler, progress=done)
         for rec in records:
             all_levels += rec.pop("_levels")
+            rec.pop("_layout", None)
     bar.close()
 
     print(f"\n{'claim':5s} {'check':58s} {'prediction':>11s}  {f'estimate [{100 * settings.level:g}% interval]':34s} verdict (expected)")

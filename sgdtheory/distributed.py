@@ -307,16 +307,23 @@ def run_claim_task(claim_id: str, quick: bool = False, seed: int | None = None, 
     defaults = Settings()
     settings = Settings(quick=quick, seed=defaults.seed if seed is None else seed,
                         level=defaults.level if level is None else level)
+    from . import figures as figure_module
+
     inst = _instance(claim, _parsed_config(config))
+    figure_module.LAYOUT_PROBLEMS.clear()
     with tempfile.TemporaryDirectory(prefix=f"sgdtheory-{claim.id}-") as tmp:
         rec = run_claim(claim, inst, settings, Path(tmp), figures=figures)
+        # each figure's layout problems (figures.layout), as the paper pipeline records them for a serial run
+        layout = {Path(f).stem: figure_module.LAYOUT_PROBLEMS.get(Path(f).stem, [])
+                  for f in rec["figures"] if f.endswith(".pdf")}
         files, rels = {}, []
         for f in rec["figures"]:
             rel = Path(f).resolve().relative_to(Path(tmp).resolve()).as_posix()
             files[rel] = Path(f).read_bytes()
             rels.append(rel)
     rec["figures"] = rels
-    return {"claim": claim.id, "record": rec, "files": files, "host": socket.gethostname(), "pid": os.getpid()}
+    return {"claim": claim.id, "record": rec, "files": files, "layout": layout, "host": socket.gethostname(),
+            "pid": os.getpid()}
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -334,7 +341,8 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
 
 def save_claim_task(payload: dict, out) -> dict:
     """Write a ``run_claim_task`` result under ``out`` (figures, then ``<ID>.json`` atomically) and return the
-    record as ``runner.run_claim`` returns it (figure paths under ``out``, ``_levels`` attached)."""
+    record as ``runner.run_claim`` returns it (figure paths under ``out``; ``_levels`` and the figures' layout
+    problems ``_layout`` attached)."""
     out = Path(out)
     for rel, data in payload["files"].items():
         _atomic_write_bytes(out / rel, data)
@@ -345,6 +353,7 @@ def save_claim_task(payload: dict, out) -> dict:
 
     write_record(out, rec)
     rec["_levels"] = levels
+    rec["_layout"] = payload.get("layout", {})
     return rec
 
 

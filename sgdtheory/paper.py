@@ -245,6 +245,7 @@ def regenerate(paper_dir: Path, quick: bool, seed: int = 20261123, level: float 
         def save(rec):
             cid = rec["claim"]
             rec["levels"] = rec.pop("_levels")
+            rec["layout"] = rec.pop("_layout", {})
             rec["cache_key"] = stale[cid]
             rec["figure_key"] = figure_source_hash(REGISTRY[cid])
             atomic_write_text(res_dir / f"{cid}.json", json.dumps(rec, indent=2) + "\n")

@@ -148,8 +148,9 @@ def test_bad_cluster_options_exit_2(capsys):
     with pytest.raises(SgdTheoryError, match="not both"):
         with executor(workers=2, scheduler="tcp://127.0.0.1:9"):
             pass
-    with pytest.raises(SystemExit):  # argparse: --workers and --scheduler are mutually exclusive
-        main(["verify", "E3", "--workers", "2", "--scheduler", "tcp://127.0.0.1:9"])
+    # argparse: --workers and --scheduler are mutually exclusive (a usage error: exit 2, nothing run)
+    assert main(["verify", "E3", "--workers", "2", "--scheduler", "tcp://127.0.0.1:9"]) == 2
+    assert "not allowed with argument" in capsys.readouterr().err
 
 
 def test_serial_executor_imports_no_dask():
