@@ -312,7 +312,8 @@ _KIND_TEXT = {"per_eta": "lim E|w_t - w*|^2 / eta_t", "per_step": "lim (t0 + t) 
 
 def _constant_checks(checks, key, inst, sched, far, exact, res, T, lv, value_res, const=None) -> dict:
     """The exact asymptotic constant (``theory.robbins_monro.asymptotic_constant``) against the exact recursion
-    far out, extrapolated with its known remainder order t^(-r); control: the finite-horizon value at T.  With a
+    far out, extrapolated with its known remainder order t^(-r); control: the finite-horizon value at the quick-mode
+    horizon (the same in both modes, so it stays resolvable).  With a
     Monte Carlo run (``res``; p <= 1) also the scaled MC E|w_T - w*|^2 against the constant; for p = 1 the
     control "the p < 1 noise floor eta_t tr S0" (the constant at the wrong exponent)."""
     basin = inst.basin
@@ -324,15 +325,21 @@ def _constant_checks(checks, key, inst, sched, far, exact, res, T, lv, value_res
     est = exact_value(extrap, f"exact recursion at t = {t1}, {t2}, extrapolated in t^(-{r:.3g})", abs(y2 - extrap))
     what = _KIND_TEXT[const.kind]
     yT = float(exact.mse[-1 if res is not None else -2] * const.scale(sched, T))
+    # the control's horizon is fixed (the quick-mode horizon, in both modes), so that the plausible wrong answer
+    # "the limit is the value at a large t" sits at the same planned distance from the extrapolated recursion
+    T_ctrl = inst.horizon_quick
+    y_ctrl = yT if T_ctrl == T else float(SGDMoments(basin).run(sched, inst.delta0, np.array([T_ctrl])).mse[-1]
+                                          * const.scale(sched, T_ctrl))
     checks.append(Check(f"{key}: {what} = {const.value:.10g} (exact) = the exact recursion far out", CLAIM, const.value,
                         est, CONSTANT_RES * const.value,
                         f"remainder O(t^-{r:.3g}); |limit - extrapolation| = {abs(const.value - extrap):.2g}; "
                         f"the value at t = {t2} is {y2:.10g}, at T = {T} {yT:.10g}"
                         + (f"; numerical error of the limit {const.error:.2g}" if const.error else "")))
-    checks.append(Check(f"{key}: {what} = its finite-horizon value at T = {T}", NEGATIVE_CONTROL, yT, est,
+    checks.append(Check(f"{key}: {what} = its finite-horizon value at t = {T_ctrl}", NEGATIVE_CONTROL, y_ctrl, est,
                         CONSTANT_RES * const.value, "the limit is not the value at a large finite t"))
     out = {"kind": const.kind, "value": const.value, "error": const.error, "remainder_exponent": r,
-           "extrapolated": extrap, "far_steps": [t1, t2], "far_scaled": [y1, y2], "at_T": yT}
+           "extrapolated": extrap, "far_steps": [t1, t2], "far_scaled": [y1, y2], "at_T": yT, "control_t": T_ctrl,
+           "at_control_t": y_ctrl}
     if res is not None:
         mc = res.ensemble_estimate("dist_sq", record=-1, level=lv)
         k = float(const.scale(sched, T))
