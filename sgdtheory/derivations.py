@@ -481,8 +481,8 @@ def run(d: Derivation, inst, settings):
     smalls = [p.get(d.small) for p in points]
     if d.order is not None:
         checks += _extrapolation_checks(d, points, ests, pred_f, settings)
-    elif len(set(smalls)) >= 3 and all(e.value > 0 for e in ests) and all(pp > 0 for pp, _ in posed) \
-            and all(s is not None and s > 0 for s in smalls):
+    elif len(set(smalls)) >= 3 and all(pp > 0 for pp, _ in posed) and all(s is not None and s > 0 for s in smalls):
+        # posed from the predictions alone (never from the measured values); see _rate_checks for a measured value <= 0
         checks += _rate_checks(d, points, ests, [pp for pp, _ in posed], settings)
     if d.extra_checks is not None:
         checks = list(d.extra_checks(inst.obj, settings)) + checks
@@ -540,7 +540,7 @@ def _rate_checks(d: Derivation, points, ests, preds, settings):
 
     Only when the other parameters are the same at every point of the eta axis (one curve)."""
     from .claims.base import CLAIM, NEGATIVE_CONTROL, Check
-    from .stats import loglog_slope
+    from .stats import Estimate, loglog_slope
 
     others = {tuple((k, v) for k, v in p.items() if k not in (d.small, "instance")) for p in points}
     if len(others) != 1:
@@ -548,11 +548,15 @@ def _rate_checks(d: Derivation, points, ests, preds, settings):
     s = np.array([p[d.small] for p in points], dtype=np.float64)
     ratio = np.array([e.value for e in ests]) / np.array(preds)
     se = np.array([e.standard_error for e in ests]) / np.array(preds)
-    fit = loglog_slope(s, ratio, se, settings.level, dof_each=min(e.n for e in ests) - 1)
+    if np.all(ratio > 0) and np.all(se > 0):
+        slope = loglog_slope(s, ratio, se, settings.level, dof_each=min(e.n for e in ests) - 1).slope
+    else:  # a measured value <= 0 has no logarithm: the rate cannot be decided (inconclusive, not dropped)
+        slope = Estimate(0.0, -math.inf, math.inf, settings.level, "undecidable: a measured value <= 0",
+                         min(e.n for e in ests))
     name = f"rate: measured / predicted has exponent 0 in {d.small} (fit over {len(s)} points)"
-    return [Check(name, CLAIM, 0.0, fit.slope, 0.25, note=fit.slope.method),
-            Check(f"control: exponent off by +1 ({d.small} x prediction)", NEGATIVE_CONTROL, 1.0, fit.slope, math.inf),
-            Check(f"control: exponent off by -1 (prediction / {d.small})", NEGATIVE_CONTROL, -1.0, fit.slope, math.inf)]
+    return [Check(name, CLAIM, 0.0, slope, 0.25, note=slope.method),
+            Check(f"control: exponent off by +1 ({d.small} x prediction)", NEGATIVE_CONTROL, 1.0, slope, math.inf),
+            Check(f"control: exponent off by -1 (prediction / {d.small})", NEGATIVE_CONTROL, -1.0, slope, math.inf)]
 
 
 def _figure(d: Derivation):

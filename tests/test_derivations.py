@@ -133,3 +133,16 @@ def test_bad_ids_files_and_measures(tmp_path):
     assert main(["verify", str(empty), "--quick"]) == 2
     with pytest.raises(SgdTheoryError, match="defines no Derivation"):
         load_path(empty)
+
+
+def test_the_rate_check_is_posed_from_the_predictions_not_the_data():
+    """A measured value <= 0 makes the rate fit impossible: the check is still made, and is inconclusive."""
+    from sgdtheory.derivations import _rate_checks
+    from sgdtheory.stats import INCONCLUSIVE, Estimate
+
+    d = _claim(eta * s2 / (2 * (2 - eta * h)))
+    pts = d.points()
+    ests = [Estimate(v, v - 0.1, v + 0.1, 0.9999, "t", 100) for v in (0.05, -0.01, 0.2)]
+    checks = _rate_checks(d, pts, ests, [0.05, 0.1, 0.2], QUICK)
+    assert [c.role for c in checks] == [CLAIM, NEGATIVE_CONTROL, NEGATIVE_CONTROL]
+    assert checks[0].verdict == INCONCLUSIVE
