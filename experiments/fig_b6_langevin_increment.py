@@ -1,9 +1,8 @@
-"""Figure B6 (fig_b6_langevin_increment.png|pdf): claim B6 of CLAIMS.md, code in sgdtheory/claims/langevin_increment.py.
+"""Figure B6 (fig_b6_langevin_increment.png|pdf): claim B6 of CLAIMS.md, code in sgdtheory/claims/b6_langevin_increment.py.
 
 Usage: python experiments/fig_b6_langevin_increment.py [--quick] [--out DIR]   (default DIR: experiments/output)
 """
 
-import sgdtheory.claims.langevin_increment  # noqa: F401  (registers B6 even before the registry imports it)
 from sgdtheory.runner import experiment_main
 
 if __name__ == "__main__":

@@ -1,9 +1,8 @@
-"""Figure D3 (fig_d3_narrow_valley.png|pdf): claim D3 of CLAIMS.md, code in sgdtheory/claims/momentum.py.
+"""Figure D3 (fig_d3_narrow_valley.png|pdf): claim D3 of CLAIMS.md, code in sgdtheory/claims/d3_narrow_valley.py.
 
 Usage: python experiments/fig_d3_narrow_valley.py [--quick] [--out DIR]   (default DIR: experiments/output)
 """
 
-import sgdtheory.claims.momentum  # noqa: F401  (registers D3 even before the registry imports it)
 from sgdtheory.runner import experiment_main
 
 if __name__ == "__main__":

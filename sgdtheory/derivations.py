@@ -63,6 +63,9 @@ BUDGET_QUICK = 1.5e8
 MAX_PATHS_FULL = 1 << 21
 MAX_PATHS_QUICK = 1 << 18
 PILOT_PATHS = 256
+#: a known approximation is a negative control where its gap from the prediction is at least this many planned
+#: half-widths, otherwise an approximation check with a planned verdict (``claims.base.planned_expectation``)
+APPROXIMATION_CONTROL_GAP = 3.0
 
 
 def _resolve(value, params):
@@ -176,18 +179,46 @@ def _as_function(expr, names):
     return lambda p: float(f(*[p[str(s)] for s in syms]))
 
 
-def expand_grid(grid: dict) -> list[dict]:
-    """The Cartesian product of the list-valued entries of ``grid`` (scalars are shared), in order."""
+def _check_number(where: str, x):
+    if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)) or not math.isfinite(x):
+        raise SgdTheoryError(f"{where}: expected finite numbers, got {x!r}")
+
+
+def grid_names(grid) -> set:
+    """The parameter names of a grid (a dict, or a list of explicit points)."""
+    if isinstance(grid, (list, tuple)):
+        return {k for p in grid if isinstance(p, dict) for k in p}
+    return set(grid)
+
+
+def expand_grid(grid) -> list[dict]:
+    """The points of a grid, in order: the Cartesian product of the list-valued entries of a dict (scalars are
+    shared), or a list of explicit points (dicts with the same parameter names) when the points to measure are
+    not a product (e.g. one optimiser at two tunings and another at a third)."""
+    if isinstance(grid, (list, tuple)):
+        if not grid or not all(isinstance(p, dict) and p for p in grid):
+            raise SgdTheoryError("grid: a list of points must be non-empty, each a dict of parameter -> number")
+        keys = list(grid[0])
+        out = []
+        for k, p in enumerate(grid):
+            if set(p) != set(keys):
+                raise SgdTheoryError(f"grid[{k}]: parameters {sorted(p)} differ from grid[0]'s {sorted(keys)}")
+            for name in keys:
+                _check_number(f"grid[{k}].{name}", p[name])
+            out.append({name: p[name] for name in keys})
+        if len({tuple(p.values()) for p in out}) != len(out):
+            raise SgdTheoryError("grid: duplicate points")
+        return out
     if not isinstance(grid, dict) or not grid:
-        raise SgdTheoryError("grid: expected a non-empty dict of parameter -> value or list of values")
+        raise SgdTheoryError("grid: expected a non-empty dict of parameter -> value or list of values, "
+                             "or a list of points")
     keys, axes = [], []
     for k, v in grid.items():
         vals = list(v) if isinstance(v, (list, tuple, np.ndarray)) else [v]
         if not vals:
             raise SgdTheoryError(f"grid.{k}: empty list")
         for x in vals:
-            if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)) or not math.isfinite(x):
-                raise SgdTheoryError(f"grid.{k}: expected finite numbers, got {x!r}")
+            _check_number(f"grid.{k}", x)
         if len(set(vals)) != len(vals):
             raise SgdTheoryError(f"grid.{k}: duplicate values {vals}")
         keys.append(k)
@@ -204,13 +235,20 @@ class Derivation:
         title, source, statement: what is claimed and where it comes from.
         prediction: SymPy expression in the grid's parameter names, or ``params -> float``.
         measure: a ``Measure``.
-        grid: parameter -> value or list of values (the Cartesian product is measured).
+        grid: parameter -> value or list of values (the Cartesian product is measured), or a list of
+            explicit points (dicts with the same parameter names).
         small: the small parameter (default "eta") for the continuous-time limit, rates and ``order``.
         order: None (the prediction is exact for the discrete iteration) or k (right to leading order,
             relative error O(small^k)).
         resolution: the relative error the check must resolve (default 0.05): the automatic coefficient
             control sits there and the power calculation aims at it.
         controls: the researcher's own wrong predictions, name -> expression/callable (negative controls).
+        approximations: known approximations of the prediction (a first-order or continuous-time form),
+            name -> expression/callable, posed at every point with a role fixed by the plan before measuring:
+            a negative control where its gap from the prediction is at least ``APPROXIMATION_CONTROL_GAP``
+            planned half-widths, otherwise an *approximation* check whose expected verdict (adequate /
+            detectably wrong / not decided) comes from the gap and the planned half-width.  Only with
+            ``order=None`` (with ``order`` the prediction itself is the approximation).
         automatic_controls: False to pose only the researcher's controls.
         latex: the statement in LaTeX (optional, for the paper).
         as_printed: for an erratum, the document's formula(s) as printed, name -> expression/callable
@@ -219,10 +257,13 @@ class Derivation:
             params then carry it as ``params["instance"]``, and ``grid`` may be ``instance -> dict``.
         from_config: ``cfg -> object``, the instance from a user's config file (``--config``).
         extra_checks: ``(instance, settings) -> list[Check]``, exact or symbolic checks added to the
-            Monte Carlo ones (e.g. an enumeration), judged by the same framework.
+            Monte Carlo ones (e.g. an enumeration), judged by the same framework; or ``(checks, data)``, a dict
+            merged into the record's data (for the figure).
         figure: ``(result, outdir) -> list[str]`` replacing the default figure; figure_name: the default
             figure's file stem (default ``fig_<id>``).
         kind: the record's kind (default "equality", or "rate" with ``order``).
+        derivation: ``(instance, latex) -> str``, your own derivation text, printed by ``sgdtheory derive``
+            after the prediction and the controls (e.g. a SymPy derivation of a prediction given as a callable).
     """
 
     id: str
@@ -236,6 +277,7 @@ class Derivation:
     order: int | None = None
     resolution: float = 0.05
     controls: dict = field(default_factory=dict)
+    approximations: dict = field(default_factory=dict)
     automatic_controls: bool = True
     latex: str = ""
     as_printed: dict = field(default_factory=dict)
@@ -245,6 +287,7 @@ class Derivation:
     figure: Callable | None = None
     figure_name: str = ""
     kind: str = ""
+    derivation: Callable | None = None
 
     def __post_init__(self):
         import re
@@ -263,10 +306,13 @@ class Derivation:
             raise SgdTheoryError("instance: expected a function () -> instance")
         grid = self.grid_for(self.instance() if self.instance is not None and callable(self.grid) else None)
         points = expand_grid(grid)
-        names = set(grid)
+        names = grid_names(grid)
         _as_function(self.prediction, names)
-        for k, v in {**self.controls, **self.as_printed}.items():
+        for k, v in {**self.controls, **self.as_printed, **self.approximations}.items():
             _as_function(v, names)
+        if self.order is not None and self.approximations:
+            raise SgdTheoryError(f"approximations: with order={self.order} the prediction itself is the approximation; "
+                                 "give other forms as controls")
         if self.order is not None and len({p.get(self.small) for p in points}) < 3:
             raise SgdTheoryError(f"grid.{self.small}: order={self.order} extrapolates {self.small} -> 0 and needs "
                                  f">= 3 distinct values")
@@ -308,7 +354,7 @@ class Derivation:
         theory."""
         from .claims.base import AS_PRINTED, NEGATIVE_CONTROL
 
-        names = set(self.grid) if names is None else set(names)
+        names = grid_names(self.grid) if names is None else grid_names(names)
         out = {}
         if self.automatic_controls and self.order is None:
             f = _as_function(self.prediction, names)
@@ -362,7 +408,10 @@ def _config_reader(d: Derivation):
             raise ConfigError(f"config: claim {d.id} takes only an [experiment] table of grid values; "
                               f"got {', '.join(sorted(unknown))}")
         obj = None if d.instance is None else d.instance()
-        grid = dict(d.grid_for(obj))
+        grid = d.grid_for(obj)
+        if not isinstance(grid, dict):
+            raise ConfigError(f"config: claim {d.id}'s grid is a list of points; it takes no [experiment] values")
+        grid = dict(grid)
         for k, v in (cfg.get("experiment") or {}).items():
             if k not in grid:
                 raise ConfigError(f"experiment.{k}: not a parameter of {d.id}'s grid ({', '.join(grid)})")
@@ -387,9 +436,13 @@ def derive(d: Derivation, inst, latex: bool = False) -> str:
             lines.append(f"continuous-time limit ({d.small} -> 0): {sp.latex(lead) if latex else lead}")
     if d.order:
         lines.append(f"claimed to leading order: relative error O({d.small}^{d.order})")
-    names = inst.grid if isinstance(inst, DerivationInstance) else d.grid_for(None)
+    names = grid_names(inst.grid if isinstance(inst, DerivationInstance) else d.grid_for(None))
     for name, (_, how, role) in d.control_functions(names).items():
         lines.append(f"{role}: {name}: {how}")
+    for name in d.approximations:
+        lines.append(f"approximation (role fixed by the plan): {name}")
+    if d.derivation is not None:
+        lines.append(d.derivation(inst.obj if isinstance(inst, DerivationInstance) else inst, latex))
     return "\n".join(lines)
 
 
@@ -422,13 +475,18 @@ def run(d: Derivation, inst, settings):
     """Plan, measure and judge the derivation on ``inst`` (a ``DerivationInstance``, or a grid dict)."""
     from .claims.base import APPROXIMATION, CLAIM, Check, ClaimResult
 
-    if not isinstance(inst, DerivationInstance):  # a plain grid (Python API)
+    if isinstance(inst, (dict, list, tuple)):  # a plain grid (Python API)
         inst = DerivationInstance(d, None if d.instance is None else d.instance(), inst)
+    elif not isinstance(inst, DerivationInstance):  # the instance object itself, on its own grid
+        if d.instance is None:
+            raise SgdTheoryError(f"{d.id}: expected a grid (dict or list of points), got {type(inst).__name__}")
+        inst = DerivationInstance(d, inst)
     grid = inst.grid
     points = d.points(grid, inst.obj)
-    names = set(grid)
+    names = grid_names(grid)
     pred_f = _as_function(d.prediction, names)
     controls = d.control_functions(names)
+    approx = {k: _as_function(v, names) for k, v in d.approximations.items()}
     q = _normal_quantile(settings.level)
     shrink = 3.0 if settings.quick else 4.0
     r = d.resolution
@@ -441,7 +499,8 @@ def run(d: Derivation, inst, settings):
         ctrl = {name: f(p) for name, (f, _, _) in controls.items()}
         usable = {k: v for k, v in ctrl.items() if abs(v - pred) >= 0.999 * r * abs(pred) and abs(v - pred) > 0}
         for k in set(ctrl) - set(usable):
-            notes.append(f"{p}: control {k!r} is {abs(ctrl[k] - pred):.3g} from the prediction, nearer than the "
+            where = {a: b for a, b in p.items() if a != "instance"}
+            notes.append(f"{where}: control {k!r} is {abs(ctrl[k] - pred):.3g} from the prediction, nearer than the "
                          f"resolution {r:g} x |prediction|: not posed")
         gap = min([abs(v - pred) for v in usable.values()], default=r * abs(pred))
         targets.append((gap if d.order is None else r * abs(pred)) / shrink if pred != 0 else r / shrink)
@@ -472,11 +531,15 @@ def run(d: Derivation, inst, settings):
             for cname, v in usable.items():
                 checks.append(Check(f"control: {cname} at {label}", controls[cname][2], v, est, math.inf,
                                     note=controls[cname][1]))
+            planned_hw = _t_quantile(settings.level, n) * sd_upper / math.sqrt(n)
+            for aname, f in approx.items():
+                checks.append(_approximation_check(aname, label, f(p), pred, est, planned_hw, r))
         else:
             checks.append(Check(f"leading-order prediction at {label}", APPROXIMATION, pred, est, r * abs(pred),
                                 note=note, expect=None))
         rows.append({"params": {a: b for a, b in p.items() if a != "instance"}, "prediction": pred, "estimate": est.to_dict(), "paths": n, "plan": note,
-                     "controls": {c: v for c, v in posed[k][1].items()}})
+                     "controls": {c: v for c, v in posed[k][1].items()},
+                     "approximations": {a: f(p) for a, f in approx.items()}})
 
     smalls = [p.get(d.small) for p in points]
     if d.order is not None:
@@ -484,12 +547,39 @@ def run(d: Derivation, inst, settings):
     elif len(set(smalls)) >= 3 and all(pp > 0 for pp, _ in posed) and all(s is not None and s > 0 for s in smalls):
         # posed from the predictions alone (never from the measured values); see _rate_checks for a measured value <= 0
         checks += _rate_checks(d, points, ests, [pp for pp, _ in posed], settings)
+    extra_data = {}
     if d.extra_checks is not None:
-        checks = list(d.extra_checks(inst.obj, settings)) + checks
+        extra = d.extra_checks(inst.obj, settings)
+        if isinstance(extra, tuple) and len(extra) == 2 and isinstance(extra[1], dict):
+            extra, extra_data = extra
+        reserved = sorted(set(extra_data) & {"rows", "notes", "small"})
+        if reserved:
+            raise SgdTheoryError(f"extra_checks: data key(s) {', '.join(reserved)} are reserved for the measurement")
+        checks = list(extra) + checks
     described = inst.obj.describe() if hasattr(inst.obj, "describe") else {}
     return ClaimResult(d.id, checks, {**described, "grid": grid, "small": d.small, "order": d.order, "resolution": r,
                                       "level": settings.level, "quick": settings.quick},
-                       data={"rows": rows, "notes": notes, "small": d.small})
+                       data={**extra_data, "rows": rows, "notes": notes, "small": d.small})
+
+
+def _t_quantile(level: float, n: int) -> float:
+    from scipy import special
+
+    return float(special.stdtrit(n - 1, 0.5 + 0.5 * level))
+
+
+def _approximation_check(name: str, label: str, value: float, pred: float, est, planned_hw: float, r: float):
+    """A known approximation at one point: its role fixed from its exact gap and the planned half-width."""
+    from .claims.base import APPROXIMATION, NEGATIVE_CONTROL, Check, planned_expectation
+
+    gap = value - pred
+    ratio = abs(gap) / planned_hw if planned_hw > 0 else math.inf
+    note = (f"known approximation; exact gap {gap:+.3g} = {ratio:.2f} planned half-widths; role and planned verdict "
+            "fixed before the measurement")
+    if ratio >= APPROXIMATION_CONTROL_GAP:
+        return Check(f"control: {name} at {label}", NEGATIVE_CONTROL, value, est, math.inf, note=note)
+    return Check(f"approximation: {name} at {label}", APPROXIMATION, value, est, r * abs(pred) / 2 if pred else r / 2,
+                 note=note, expect=planned_expectation(gap, planned_hw))
 
 
 def _extrapolation_factor(d: Derivation, points) -> float:
@@ -674,4 +764,4 @@ def entry_point_claims() -> list:
     return out
 
 
-__all__ = ["Derivation", "DerivationInstance", "Measure", "STATIONARY", "expand_grid", "load_path", "entry_point_claims", "claims_in"]
+__all__ = ["Derivation", "DerivationInstance", "Measure", "STATIONARY", "expand_grid", "grid_names", "load_path", "entry_point_claims", "claims_in"]

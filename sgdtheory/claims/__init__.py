@@ -21,10 +21,12 @@ Each family lives in its own module and registers its claims on import:
 * ``bayesian_sgd`` -- B8 (seed 004, Mandt, Hoffman & Blei 2017: SGD as approximate Bayesian inference);
 * ``boltzmann_1d`` -- B1 (seed 003: one-dimensional Boltzmann / Fokker-Planck law, exact discrete variance);
 * ``errata_a`` -- errata E6 (000) and E9 (003) of family A;
-* ``langevin_increment`` -- B6 and erratum E5 (seed 003: the Langevin increment over dt = k eta);
+* ``langevin_increment`` -- erratum E5 and B6's instance (seed 003: the Langevin increment over dt = k eta);
+* ``b6_langevin_increment`` -- B6, on the public API (one claim per file);
 * ``implicit_regularisation`` -- C1, C2 (seed 002, Smith et al. 2021; Barrett & Dherin 2021: modified losses);
 * ``lyapunov`` -- B2 (seed 003: the stationary law is not Boltzmann in d > 1);
-* ``momentum`` -- D1-D5 (seeds 000/001/003: momentum, Polyak's tuning, Lessard et al.'s cycle, Nesterov);
+* ``momentum`` -- D1, D2, D4, D5 (seeds 000/001/003: momentum, Lessard et al.'s cycle, Nesterov);
+* ``d3_narrow_valley`` -- D3 (Polyak's tuning in a narrow valley), on the public API (one claim per file);
 * ``noisy_minima`` -- B7 (seeds 000/002: SGD prefers the minimum whose minibatch gradients agree);
 * ``e1_running_average_weights`` -- erratum E1, on the public API (one claim per file);
 * ``running_averages`` -- D8 and erratum E2 (seed 003: running averages and bias correction);
@@ -36,9 +38,11 @@ from . import (  # noqa: F401  (register the claims)
     a2_gradient_at_optimum,
     adam_nonconvergence,
     adaptive,
+    b6_langevin_increment,
     batch_scaling,
     bayesian_sgd,
     boltzmann_1d,
+    d3_narrow_valley,
     e1_running_average_weights,
     errata_a,
     generalisation,

@@ -1,5 +1,6 @@
-"""Claim B6 (the Langevin increment) and erratum E5 (seed 003, McAllester, slides "Langevin Dynamics" and
-"Langevin Dynamics (Without Annealing)").
+"""Erratum E5 and the instance, config format and measurements shared with claim B6 (seed 003, McAllester, slides
+"Langevin Dynamics" and "Langevin Dynamics (Without Annealing)").  B6 itself is one claim per file on the public API
+of a researcher's own derivation: ``claims/b6_langevin_increment.py``.
 
 B6 -- over a time Delta t = k eta (k SGD steps), with the gradient frozen at Phi ("small enough so that
 the gradient does not change as the updates are made"), Phi(t + Delta t) = Phi(t) - g Delta t + sqrt(eta)
@@ -261,90 +262,6 @@ def _slope(etas, ests, exact_values):
     return loglog_slope(etas, y / shape, se / shape, ests[0].level), b
 
 
-def run_b6(inst: IncrementInstance, settings: Settings) -> ClaimResult:
-    lv = settings.level
-    runs = run_increments(inst, _n_paths(settings), settings.seed, settings.step)
-    z = _t_quantile(lv, runs.n_paths)
-    tr_s = float(np.trace(inst.sigma_b))
-    dt = inst.dt
-    res = 0.10 if settings.quick else 0.05
-    q = inst.quadratic
-    trV = float(np.trace(th.langevin_covariance(q.g, q.H, inst.sampler.noise_factor(q.n), inst.w - q.minimizer, dt)))
-    checks = []
-    sgd_ests = []
-    for j, (k, eta) in enumerate(zip(inst.ks, runs.etas)):
-        est = replica_interval(runs.sgd_sq[j], lv)
-        sgd_ests.append(est)
-        checks.append(Check(f"SGD, k = {k} steps over dt = {dt:g}: tr Cov(w_k) = exact (moment recursion)", CLAIM,
-                            runs.exact_sgd[j], est, res * runs.exact_sgd[j],
-                            f"eta = {eta:.4g}; |w_k - E w_k|^2 per path (independent); Langevin first order eta tr V(dt) "
-                            f"= {eta * trV:.5g}"))
-        phw = z * runs.planned_se_sq(j)
-        for lang, label in ((eta * trV, "Langevin along the flow (first order in eta), tr Cov = eta tr V(dt)"),
-                            (eta * dt * tr_s, "slide's increment with the gradient frozen at w, tr Cov = eta dt tr "
-                                              "Sigma_B(w)")):
-            gap = lang - runs.exact_sgd[j]
-            role, expect = _langevin_role(gap, phw)
-            checks.append(Check(("control: " if role == NEGATIVE_CONTROL else "") + f"k = {k}: {label}", role, lang,
-                                est, res * runs.exact_sgd[j],
-                                f"exact gap {gap:+.3g} = {abs(gap) / phw:.2f} planned half-widths (Gaussian plan "
-                                "2 tr C^2); role and planned verdict fixed before the run", expect=expect))
-    # the mean displacement: SGD's exact drift against the frozen-gradient drift -g dt
-    j0 = 0
-    g = inst.gradient
-    u = g / np.linalg.norm(g)
-    est = replica_interval(runs.sgd_proj[j0], lv)
-    gd = float(np.linalg.norm(g) * dt)
-    m_ex = float(runs.exact_mean[j0])
-    checks.append(Check(f"SGD, k = {inst.ks[j0]}: E (w_k - w) . g/|g| = exact (moment recursion)", CLAIM, m_ex, est,
-                        0.05 * gd, "resolution 5% of |g| dt"))
-    phw = z * runs.planned_se_proj(j0, u)
-    from scipy.linalg import expm
-
-    hbar = q.H.mean(axis=0)
-    flow = float((expm(-hbar * dt) - np.eye(hbar.shape[0])) @ (inst.w - q.minimizer) @ u)
-    role, expect = _langevin_role(flow - m_ex, phw)
-    checks.append(Check(("control: " if role == NEGATIVE_CONTROL else "") + f"Langevin mean = gradient flow "
-                        f"displacement (e^(-H dt) - I) delta0 . g/|g| (k = {inst.ks[j0]})", role, flow, est, 0.05 * gd,
-                        f"exact gap {flow - m_ex:+.3g} = {abs(flow - m_ex) / phw:.2f} planned half-widths (O(eta))",
-                        expect=expect))
-    role, expect = _langevin_role(-gd - m_ex, phw)
-    checks.append(Check(("control: " if role == NEGATIVE_CONTROL else "") + f"Langevin drift with the gradient frozen at "
-                        f"w, E (w_k - w) . g/|g| = -|g| dt (k = {inst.ks[j0]})", role, -gd, est, 0.05 * gd,
-                        f"exact gap {-gd - m_ex:+.3g} = {abs(gd + m_ex) / phw:.2f} planned half-widths", expect=expect))
-    checks.append(Check(f"control: no drift, E (w_k - w) . g/|g| = 0 (k = {inst.ks[j0]})", NEGATIVE_CONTROL, 0.0, est,
-                        0.05 * gd, "the -g dt term"))
-    fit_s, exact_sgd_slope = _slope(runs.etas, sgd_ests, runs.exact_sgd)
-    checks += [
-        Check("SGD: the measured exponent of tr Cov(w_k) in eta at fixed dt equals the exact one over this grid", CLAIM,
-              exact_sgd_slope, fit_s.slope, 0.1, main=True, note="exponent 1 + O(eta): prediction = the same weighted fit on the exact "
-              "values; the exact curvature is removed from the data before the fit; the limit itself is the tr V(dt) "
-              "check below"),
-        Check("control: exponent 2 (the 'without annealing' slide's sqrt(dt) eta eps)", NEGATIVE_CONTROL, 2.0,
-              fit_s.slope, 0.1, "erratum E5"),
-        _exponent_one(fit_s.slope, exact_sgd_slope, _planned_slope_half_width(runs, lv), ""),
-    ]
-    # the Langevin limit of the exact covariance: tr Cov / eta -> tr V(dt) (Richardson over the two smallest eta)
-    r = runs.exact_sgd / runs.etas
-    e = runs.etas
-
-    def richardson(a, b):
-        return (e[b] * r[a] - e[a] * r[b]) / (e[b] - e[a])
-
-    rich, rich_prev = richardson(-1, -2), richardson(-2, -3)
-    checks.append(Check("exact: tr Cov(w_k)/eta -> tr V(dt) as eta -> 0 (linear extrapolation of the two smallest eta)",
-                        CLAIM, trV, exact(rich, "moment recursion + Richardson; allowance: change from the next pair",
-                                          abs_tol=abs(rich - rich_prev)),
-                        0.01 * trV, f"tr V(dt) = {trV:.6g} (covariance ODE along the flow, DOP853); "
-                        f"tr Cov/eta at eta = {e[-1]:.4g}: {r[-1]:.6g}"))
-    data = {"etas": runs.etas.tolist(), "ks": list(inst.ks), "dt": dt, "tr_sigma_b": tr_s, "trV": trV,
-            "frozen_langevin": [float(eta * dt * tr_s) for eta in runs.etas],
-            "sgd": [[e.value, e.low, e.high] for e in sgd_ests], "exact_sgd": runs.exact_sgd.tolist(),
-            "slope_sgd": [fit_s.slope.value, fit_s.slope.low, fit_s.slope.high], "exact_sgd_slope": exact_sgd_slope,
-            "n_paths": runs.n_paths}
-    return ClaimResult("B6", checks, inst.describe(), data)
-
-
 def run_e5(inst: IncrementInstance, settings: Settings) -> ClaimResult:
     lv = settings.level
     runs = run_increments(inst, _n_paths(settings), settings.seed, settings.step)
@@ -413,9 +330,6 @@ def _figure(claim_id):
 
 
 SOURCE = "003, slides 'Langevin Dynamics' and 'Langevin Dynamics (Without Annealing)'"
-register(Claim("B6", "Langevin increment: over dt = k eta the displacement variance is eta dt Sigma (exponent 1)",
-               SOURCE, "Phi(t + dt) ~ Phi(t) - g dt + sqrt(eta) sqrt(dt) eps, eps ~ N(0, Sigma): Var ~ eta^1 at fixed dt",
-               "rate", run_b6, _derive, _figure("B6"), default_instance, instance_from_config))
 register(Claim("E5", "Erratum: the 'without annealing' increment sqrt(dt) eta eps has the wrong power of eta", SOURCE,
                "sqrt(eta) sqrt(dt) eps (printed: sqrt(dt) eta eps, variance exponent 2)", "erratum", run_e5, _derive,
                _figure("E5"), default_instance, instance_from_config))

@@ -1,4 +1,4 @@
-"""Claims D1-D5: momentum and Nesterov's accelerated gradient (seeds 000, 001, 003; Polyak 1964; Lessard, Recht
+"""Claims D1, D2, D4, D5 (D3: ``d3_narrow_valley``): momentum and Nesterov's accelerated gradient (seeds 000, 001, 003; Polyak 1964; Lessard, Recht
 & Packard 2016; Nesterov 1983).  The math is in ``theory/momentum.py``.
 
 D1 (001, "Momentum gradient descent"): m_t = mu m_(t-1) + gamma grad L(theta_t), theta_(t+1) = theta_t - m_t is
@@ -8,12 +8,8 @@ D1 (001, "Momentum gradient descent"): m_t = mu m_(t-1) + gamma grad L(theta_t),
 D2 (000 "Momentum"; 003 "Momentum", "A Reparameterization"): the EMA form with lr eta is heavy ball with lr
    eta (1 - beta); McAllester's v_t = N eta mu_t.  SymPy induction step and path-wise on the engine's noisy
    paths.  Controls: heavy ball at lr eta; Phi -= eta mu_t (the N dropped).
-D3 (000, 001 "narrow valley"): Polyak's tuning gives rho(T) = (sqrt kappa - 1)/(sqrt kappa + 1), tuned GD
-   (kappa - 1)/(kappa + 1): exact (SymPy, eigenvalues of T), and measured on the engine (noise-free runs of
-   the instance's H, decay fitted as k rho^k for heavy ball, whose extreme roots are repeated); with gradient
-   noise, the stationary excess loss of each from the augmented Lyapunov equation against the engine
-   (time averages, independent paths).  Controls: the GD rate for heavy ball, the heavy-ball rate for GD;
-   HB's stationary error = GD's; the 'effective learning rate' Langevin formula.
+D3 (000, 001 "narrow valley"): one claim per file on the public API, ``claims/d3_narrow_valley.py``; its noise-free
+   decay fit (``decay_rate``) stays here, next to the engine helpers it shares.
 D4 (001 "Momentum can fail to converge even for simple convex optimizations"; Lessard et al. 2016, their
    heavy-ball counterexample; section/equation numbers unverified): heavy ball with Polyak's tuning on their piecewise quadratic has an attracting 3-cycle (found exactly,
    every periodic orbit of period <= P enumerated), reached from their starts x0 in [3.07, 3.46]; NAG (1/L,
@@ -39,7 +35,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
-from scipy import special
 
 from ..config import schema
 from ..errors import ConfigError, SgdTheoryError, as_float_array, check_float, check_int
@@ -48,23 +43,17 @@ from ..problems import GaussianNoiseQuadratic
 from ..simulate import simulate
 from ..stats import exact
 from ..theory import momentum as th
-from .base import (APPROXIMATION, CLAIM, NEGATIVE_CONTROL, Check, Claim, ClaimResult, Settings, planned_expectation,
-                   register)
+from .base import CLAIM, NEGATIVE_CONTROL, Check, Claim, ClaimResult, Settings, register
 
 SEED = 0xD0
 #: rounding allowance of the path-wise identities (relative to the largest step of the path)
 ROUNDING = 1e-9
 #: resolution of the exact identity checks
 RES_IDENTITY = 1e-8
-#: rates of D3: absolute resolution on rho; stationary excess: relative resolution
+#: D3's measured decay rates (claims/d3_narrow_valley.py): absolute resolution on rho
 RES_RATE = 2e-3
-RES_STATIONARY = 0.03
 #: fitted log-log slopes of D5
 RES_SLOPE = 0.1
-#: D3's near control sits this many planned half-widths away in full mode (half of it in quick mode)
-D3_TARGET_HW = 8.0
-D3_PILOT_PATHS = 64
-D3_PILOT_SEED = 0x9117D3
 #: D4: start grid and horizon; an iterate "is" on the cycle / at 0 within this distance
 D4_TOL = 1e-8
 
@@ -420,117 +409,6 @@ def decay_rate(inst: MomentumInstance, optimizer, lr: float, jordan: int, floor:
     return rho, rho * tol + 1e-12, K, ks, r[:K + 1]
 
 
-def run_d3(inst: MomentumInstance, settings: Settings) -> ClaimResult:
-    lv = settings.level
-    mu, L = inst.mu_L
-    kappa = L / mu
-    der = th.derive()
-    a, b = th.polyak_tuning(mu, L)
-    ag = th.gd_tuning(mu, L)
-    hb_pred, gd_pred = th.hb_rate(kappa), th.gd_rate(kappa)
-    rhoT_hb = th.polyak_radius(inst.H, mu, L)  # from the roots in closed form (eigvals: ~1e-8 at the double roots)
-    rhoT_hb_rounded = th.heavy_ball_radius(inst.H, a, b)  # the rounded alpha, beta the engine runs with
-    rhoT_gd = th.spectral_radius(np.eye(inst.d) - ag * inst.H)
-    defect = th.jordan_defect(inst.H, a, b)
-    checks = [
-        Check("SymPy: Polyak's tuning makes the discriminant vanish at lambda = mu and lambda = L, and <= 0 between "
-              "(1 = violated)", CLAIM, 0.0,
-              exact(float(not (der.d3_discriminant_mu == 0 and der.d3_discriminant_L == 0 and der.d3_disc_max == 0)),
-                    "SymPy simplify"), 1e-9, "repeated roots at both ends: a 2x2 Jordan block, error ~ k rho^k"),
-        Check("SymPy: complex roots have |z| = sqrt(beta) = (sqrt kappa - 1)/(sqrt kappa + 1) (1 = violated)", CLAIM, 0.0,
-              exact(float(der.d3_modulus_sq != 0 or der.d3_rate != 0), "SymPy simplify"), 1e-9, ""),
-        Check(f"spectral radius of the heavy-ball iteration matrix T (Polyak's tuning, kappa = {kappa:.4g}) = "
-              "(sqrt kappa - 1)/(sqrt kappa + 1)", CLAIM, hb_pred,
-              exact(rhoT_hb, "max root modulus of z^2 - (1 + beta - alpha lam) z + beta over the eigenvalues of H, "
-                    "exact tuning (SymPy sign of the discriminant, 30 digits)", abs_tol=1e-15), 1e-9,
-              f"|difference| = {abs(rhoT_hb - hb_pred):.2g} (the interval's width is stats.exact's 1e-10 relative "
-              f"floor); Jordan defect found: {defect}; with the rounded alpha, beta the engine runs the exact radius is "
-              f"{rhoT_hb_rounded:.17g} (a double root split by rounding)"),
-        Check("control: heavy ball's rho(T) = the GD rate (kappa - 1)/(kappa + 1)", NEGATIVE_CONTROL, gd_pred,
-              exact(rhoT_hb, "roots in closed form", abs_tol=1e-15), 1e-9, ""),
-        Check("spectral radius of I - 2/(L + mu) H (tuned GD) = (kappa - 1)/(kappa + 1)", CLAIM, gd_pred,
-              exact(rhoT_gd, "numpy eigvals", abs_tol=1e-12), 1e-9, ""),
-    ]
-    settings.step("D3: noise-free decay runs")
-    rho_hb, tol_hb, K_hb, ks_hb, r_hb = decay_rate(inst, HeavyBall(b), a, jordan=defect)
-    rho_gd, tol_gd, K_gd, ks_gd, r_gd = decay_rate(inst, SGD(), ag, jordan=0)
-    est_hb = exact(rho_hb, f"fit of log|delta_k| - log k on k in [{K_hb // 2}, {K_hb}]; allowance 3 x the change "
-                   "from the fit on [K/4, K/2]", abs_tol=tol_hb)
-    est_gd = exact(rho_gd, f"fit of log|delta_k| on k in [{K_gd // 2}, {K_gd}]; allowance as for heavy ball",
-                   abs_tol=tol_gd)
-    checks += [
-        Check("engine, noise-free: measured heavy-ball decay rate (fit of k rho^k) = (sqrt kappa - 1)/(sqrt kappa + 1)",
-              CLAIM, hb_pred, est_hb, RES_RATE, f"resolution {RES_RATE:g} on rho; deterministic run"),
-        Check("control: measured heavy-ball rate = the GD rate", NEGATIVE_CONTROL, gd_pred, est_hb, RES_RATE, ""),
-        Check("engine, noise-free: measured GD decay rate = (kappa - 1)/(kappa + 1)", CLAIM, gd_pred, est_gd, RES_RATE,
-              f"resolution {RES_RATE:g} on rho"),
-        Check("control: measured GD rate = the heavy-ball rate", NEGATIVE_CONTROL, hb_pred, est_gd, RES_RATE, ""),
-    ]
-    # stationary error with gradient noise
-    settings.step("D3: stationary error with gradient noise")
-    pred_hb = th.stationary_excess(inst.H, inst.C, a, b)
-    pred_gd = th.stationary_excess(inst.H, inst.C, ag, 0.0)
-    n_paths = 256 if settings.quick else 1024
-    tau = max(th.relaxation_time(inst.H, a, b), th.relaxation_time(inst.H, ag, 0.0))
-    n_steps = int(min(max(20000 if settings.quick else 80000, 400 * tau), 2_000_000))
-    burn = int(min(40 * tau, n_steps // 4))
-    mc = {}
-    for name, opt, lr in (("hb", HeavyBall(b), a), ("gd", SGD(), ag)):
-        res = simulate(inst.problem, lr, optimizer=opt, n_steps=n_steps, n_paths=n_paths, seed=settings.seed,
-                       seed_key=(SEED, 3, 1 if name == "hb" else 2), w0=inst.w_star, time_average=("excess_loss",),
-                       burn_in=burn)
-        mc[name] = res.time_average("excess_loss", lv)
-    lang = th.langevin_excess(inst.C, a, b)
-    checks += [
-        Check("heavy ball (Polyak's tuning) + gradient noise: stationary E excess loss = tr(H S)/2, S from the augmented "
-              "Lyapunov equation", CLAIM, pred_hb, mc["hb"], RES_STATIONARY * pred_hb,
-              f"resolution {RES_STATIONARY:.0%} of the prediction; {n_paths} independent paths, time averages over "
-              f"{n_steps - burn} steps after a burn-in of {burn} (40 relaxation times)"),
-        Check("tuned GD + gradient noise: stationary E excess loss (discrete Lyapunov)", CLAIM, pred_gd, mc["gd"],
-              RES_STATIONARY * pred_gd, f"resolution {RES_STATIONARY:.0%}"),
-        Check("control: heavy ball's stationary error = tuned GD's", NEGATIVE_CONTROL, pred_gd, mc["hb"],
-              RES_STATIONARY * pred_hb, "momentum changes the noise floor"),
-        Check("control: heavy ball's stationary error = the Langevin 'effective lr' value lr/(1 - beta) tr(C)/4",
-              NEGATIVE_CONTROL, lang, mc["hb"], RES_STATIONARY * pred_hb, "the continuous-time approximation"),
-    ]
-    # the near control: at the identity paths' (lr, momentum) the continuous-time (Langevin, effective lr) value is a
-    # few per cent off the exact one; the number of paths is planned from a pilot on its own fixed seed so that it
-    # sits D3_TARGET_HW half-widths away (quick: 4, full: 8), before the measurement
-    a2, b2 = inst.lr, inst.momentum
-    pred2 = th.stationary_excess(inst.H, inst.C, a2, b2)
-    lang2 = th.langevin_excess(inst.C, a2, b2)
-    gap2 = abs(lang2 - pred2)
-    tau2 = th.relaxation_time(inst.H, a2, b2)
-    n2 = int(min(max(20000 if settings.quick else 80000, 400 * tau2), 2_000_000))
-    burn2 = int(min(40 * tau2, n2 // 4))
-    kw2 = dict(optimizer=HeavyBall(b2), n_steps=n2, w0=inst.w_star, time_average=("excess_loss",), burn_in=burn2)
-    pilot = simulate(inst.problem, a2, n_paths=D3_PILOT_PATHS, seed=D3_PILOT_SEED, seed_key=(SEED, 3, 9), **kw2)
-    sd2 = float(np.std(pilot.path_averages("excess_loss"), ddof=1))
-    target = D3_TARGET_HW if not settings.quick else D3_TARGET_HW / 2
-    q = float(special.ndtri(0.5 + 0.5 * lv))
-    P2 = int(min(8192, max(16, np.ceil((q * sd2 * target / gap2) ** 2)))) if gap2 > 0 else 16
-    hw_plan = float(special.stdtrit(P2 - 1, 0.5 + 0.5 * lv)) * sd2 / np.sqrt(P2)
-    res2 = simulate(inst.problem, a2, n_paths=P2, seed=settings.seed, seed_key=(SEED, 3, 3), **kw2)
-    mc2 = res2.time_average("excess_loss", lv)
-    near = gap2 >= 2.5 * hw_plan
-    checks += [
-        Check(f"heavy ball at the identity paths' lr {a2:g}, momentum {b2:g} + gradient noise: stationary E excess loss "
-              "(augmented Lyapunov)", CLAIM, pred2, mc2, RES_STATIONARY * pred2,
-              f"{P2} independent paths (planned), time averages over {n2 - burn2} steps after {burn2}"),
-        Check("control: there, the continuous-time (Langevin, effective lr lr/(1 - beta)) value lr/(1 - beta) tr(C)/4",
-              NEGATIVE_CONTROL if near else APPROXIMATION, lang2, mc2, RES_STATIONARY * pred2,
-              f"{gap2 / pred2:+.1%} from the exact value; {gap2 / hw_plan:.1f} planned half-widths (pilot of "
-              f"{D3_PILOT_PATHS} paths, own seed)", expect=None if near else planned_expectation(gap2, hw_plan)),
-    ]
-    data = {"kappa": kappa, "alpha": a, "beta": b, "alpha_gd": ag, "hb_rate": hb_pred, "gd_rate": gd_pred,
-            "rho_hb": rho_hb, "tol_hb": tol_hb, "rho_gd": rho_gd, "tol_gd": tol_gd, "r_hb": r_hb.tolist(),
-            "r_gd": r_gd.tolist(), "K_hb": K_hb, "K_gd": K_gd, "jordan": defect,
-            "stationary": {"hb": {"pred": pred_hb, "mc": mc["hb"].to_dict()},
-                           "gd": {"pred": pred_gd, "mc": mc["gd"].to_dict()}, "langevin_hb": lang},
-            "n_steps": n_steps, "burn_in": burn, "n_paths": n_paths}
-    return ClaimResult("D3", checks, inst.describe(), data)
-
-
 # -- D4 -----------------------------------------------------------------------------------------------------------
 
 
@@ -727,10 +605,6 @@ register(Claim("D2", "Equivalent momentum parameterisations (EMA form; McAlleste
                "000 'Momentum'; 003 'Momentum', 'A Reparameterization'",
                "EMA m <- beta m + (1 - beta) g, w -= eta m is heavy ball with lr eta (1 - beta); v_t = N eta mu_t",
                "equality", run_d2, figure=_figure("D2"), **_COMMON))
-register(Claim("D3", "Momentum in a narrow valley: Polyak's rate and the noise floor",
-               "000 'Momentum'; 001 'Momentum'; Polyak 1964",
-               "rho = (sqrt kappa - 1)/(sqrt kappa + 1) for heavy ball vs (kappa - 1)/(kappa + 1) for GD; stationary "
-               "errors from the Lyapunov equation", "rate", run_d3, figure=_figure("D3"), **_COMMON))
 register(Claim("D4", "Heavy ball can cycle on a strongly convex function; NAG converges",
                "001 'Nesterov's momentum'; Lessard, Recht & Packard 2016 (heavy-ball counterexample)",
                "heavy ball with Polyak's tuning (mu = 1, L = 25) has an attracting 3-cycle on the piecewise quadratic",
