@@ -1,9 +1,8 @@
-"""Figure C1 (fig_c1_modified_loss.png|pdf): claim C1 of CLAIMS.md, code in sgdtheory/claims/implicit_regularisation.py.
+"""Figure C1 (fig_c1_modified_loss.png|pdf): claim C1 of CLAIMS.md, code in sgdtheory/claims/c1_modified_loss.py.
 
 Usage: python experiments/fig_c1_modified_loss.py [--quick] [--out DIR]   (default DIR: experiments/output)
 """
 
-import sgdtheory.claims.implicit_regularisation  # noqa: F401  (registers C1 even before the registry imports it)
 from sgdtheory.runner import experiment_main
 
 if __name__ == "__main__":

@@ -23,7 +23,8 @@ Each family lives in its own module and registers its claims on import:
 * ``errata_a`` -- errata E6 (000) and E9 (003) of family A;
 * ``langevin_increment`` -- erratum E5 and B6's instance (seed 003: the Langevin increment over dt = k eta);
 * ``b6_langevin_increment`` -- B6, on the public API (one claim per file);
-* ``implicit_regularisation`` -- C1, C2 (seed 002, Smith et al. 2021; Barrett & Dherin 2021: modified losses);
+* ``implicit_regularisation`` -- C2 and C1's instance (seed 002, Smith et al. 2021; Barrett & Dherin 2021: modified losses);
+* ``c1_modified_loss`` -- C1, on the public API (one claim per file);
 * ``lyapunov`` -- B2 (seed 003: the stationary law is not Boltzmann in d > 1);
 * ``momentum`` -- D1, D2, D4, D5 (seeds 000/001/003: momentum, Lessard et al.'s cycle, Nesterov);
 * ``d3_narrow_valley`` -- D3 (Polyak's tuning in a narrow valley), on the public API (one claim per file);
@@ -42,6 +43,7 @@ from . import (  # noqa: F401  (register the claims)
     batch_scaling,
     bayesian_sgd,
     boltzmann_1d,
+    c1_modified_loss,
     d3_narrow_valley,
     e1_running_average_weights,
     errata_a,

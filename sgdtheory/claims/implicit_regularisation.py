@@ -1,5 +1,7 @@
-r"""Claims C1 (Smith et al. 2021 implicit regulariser of SGD with random shuffling) and C2 (implicit gradient
-regularisation of GD, Barrett & Dherin 2021).
+r"""Claim C2 (implicit gradient regularisation of GD, Barrett & Dherin 2021), and the instance, config format and
+slope checks it shares with C1 (Smith et al. 2021 implicit regulariser of SGD with random shuffling).  C1 itself is
+one claim per file on the public API of a researcher's own derivation: ``claims/c1_modified_loss.py`` (its
+measurements are described below and there).
 
 C1 -- seed 002 (Huszár, DeepNN lecture 4, slides "Implicit regularization in SGD"), seed 000 ("Further
 reading"), Smith, Dherin, Barrett & De, ICLR 2021, eq. 1 (and its rewriting eq. 2): n examples split into
@@ -56,28 +58,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
-from .._kernels.epoch_orders import epoch_order_pairs
-from .._kernels.rng import path_states
 from ..config import FINITE_SUM, schema
 from ..errors import ConfigError, SgdTheoryError, check_float, check_int
 from ..problems import LinearRegression, PolynomialFiniteSum1D, QuadraticFiniteSum
-from ..simulate import _seed_sequence
-from ..stats import Estimate, exact, path_loglog_slope, replica_interval
+from ..stats import Estimate, exact
 from ..theory import modified_loss as ml
 from .base import CLAIM, NEGATIVE_CONTROL, Check, Claim, ClaimResult, Settings, register
 
 SEED = 0xC1
 SLOPE_RES = 0.05  # deterministic slopes
-MC_SLOPE_RES = 0.1
-MC_MEAN_RES = 0.03  # relative to the L~_SGD error at the largest Monte Carlo eta
 MAX_ETA_CURVATURE = 0.5  # every eta * max_k |H_k| must stay below this (small-step regime)
-MODES = {True: {"pairs": 1 << 14}, False: {"pairs": 1 << 17}}
-PLAN_HALF_WIDTHS = 9.0  # planned distance of the near control (full mode; half in quick mode)
-MEAN_ETA_FACTOR = 8.0  # the planned Monte Carlo mean is taken at this multiple of the largest mc eta
-MEAN_PILOT = 1024
-MAX_MEAN_PAIRS = 1 << 18
 POLY_FLOOR = 1e-26  # mpmath (30 digits): rounding and ODE tolerance far below this
 MP_DPS = 30
 
@@ -313,250 +304,6 @@ def _count_nonzero(mat) -> float:
     return float(sum(1 for v in mat if sp.simplify(v) != 0))
 
 
-# -- C1 -------------------------------------------------------------------------------------------------
-
-
-def _symbolic_checks_c1(inst: ImplicitRegInstance, data: dict) -> list[Check]:
-    checks = []
-    nz = sum(_count_nonzero(ml.derive_general(m).difference) for m in (2, 3))
-    curl = sum(_count_nonzero([ml.derive_general(m).curl]) for m in (2, 3))
-    checks.append(Check("SymPy (general L_k, d = 2, m = 2, 3, all orders): recovered O(eta) field f1 = "
-                        "-grad[(1/4m) sum_k |grad L_k|^2] (number of non-zero components of the difference)", CLAIM,
-                        0.0, exact(nz, "SymPy backward error analysis"), 0.0,
-                        f"the recovered f1 is a gradient field: non-zero curls {curl:g}"))
-    gd = _count_nonzero(ml.derive_general(2).gd_only_difference)
-    checks.append(Check("control: SymPy (m = 2): f1 = -grad[(1/4)|grad L|^2] (GD-only modified loss)",
-                        NEGATIVE_CONTROL, 0.0, exact(gd, "SymPy backward error analysis"), 0.0,
-                        "the difference is -grad[(1/4m) sum |grad L_k - grad L|^2] (SymPy checks this too)"))
-    ident = _count_nonzero([ml.derive_general(3).identity]) + sum(
-        _count_nonzero(ml.derive_general(m).variance_difference) for m in (2, 3))
-    checks.append(Check("SymPy: (1/4m) sum |g_k|^2 = (1/4)|g|^2 + (1/4m) sum |g_k - g|^2 and the GD-only gap is "
-                        "exactly the variance term", CLAIM, 0.0, exact(ident, "SymPy simplify"), 0.0,
-                        "the two printed forms of L~_SGD agree"))
-    qb = inst.quadratic()
-    if qb.m <= 6:
-        q = ml.derive_quadratic(qb.G, qb.H)
-        import sympy as sp
-
-        mism = _count_nonzero(list(q.A1 - q.A1_claimed) + list(q.r1 - q.r1_claimed) + [sp.expand(q.L1 - q.L1_claimed)])
-        checks.append(Check(f"SymPy (instance's quadratic batches, m = {qb.m}, exact rationals, symbolic start): "
-                            "recovered L_1 = (1/4m) sum_k |G_k + H_k delta|^2 + const", CLAIM, 0.0,
-                            exact(mism, "SymPy"), 0.0, f"L_1 - L_1(0) = {q.L1}"))
-        c2 = {k: float(max(abs(float(v)) for v in q.coefficients[k][1])) for k in ml.FLOWS}
-        c3 = float(max(abs(float(v)) for v in q.coefficients["sgd"][2]))
-        checks.append(Check("SymPy: eta^2 coefficient of E[delta_m] - delta~_SGD(m eta) = 0 (error O(eta^3))", CLAIM,
-                            0.0, exact(c2["sgd"], "SymPy series"), 0.0,
-                            f"the eta^3 coefficient is non-zero (max component {c3:.6g}): the exponent is exactly 3"))
-        for kind in ("plain", "gd", "wrong"):
-            checks.append(Check(f"control: SymPy: eta^2 coefficient of E[delta_m] - delta~ = 0 for the "
-                                f"{ml.FLOWS[kind][2]}", NEGATIVE_CONTROL, 0.0, exact(c2[kind], "SymPy series"), 0.0,
-                                "max |component|"))
-        data["sympy_coefficients"] = {k: [[float(v) for v in c] for c in q.coefficients[k]] for k in ml.FLOWS}
-    return checks
-
-
-def _enumeration_c1(inst: ImplicitRegInstance, data: dict) -> list[Check]:
-    qb = inst.quadratic()
-    etas = np.array(inst.etas)
-    means = [qb.epoch_mean(e) for e in etas]
-    floor = qb.rounding_floor(etas)
-    fits, rows = {}, {}
-    for kind in ml.FLOWS:
-        err = qb.errors(etas, kind, means)
-        fits[kind] = ml.settled_slope(etas, err, floor)
-        rows[kind] = _fit_dict(fits[kind], err)
-    lead = {k: [float(np.linalg.norm(c)) for c in qb.series_coefficients(k)] for k in ml.FLOWS}
-    data["quadratic"] = {"etas": etas.tolist(), "floor": floor.tolist(), "fits": rows, "m": qb.m, "leading": lead}
-    kinds = {k: ml.FLOWS[k][2] for k in ml.FLOWS}
-    expect = {"sgd": 3.0, "plain": 2.0, "gd": 2.0, "wrong": 2.0}
-    return _slope_checks(f"quadratic, exact over all {qb.m}! orders", kinds, fits, expect,
-                         "exact order average (subset recursion) vs matrix-exponential flows")
-
-
-def _polynomial_c1(inst: ImplicitRegInstance, data: dict, settings: Settings) -> list[Check]:
-    if inst.poly is None:
-        return []
-    import mpmath
-
-    pb = inst.polynomial()
-    etas = np.array(inst.poly_etas)
-    settings.step(f"1-D polynomial: {len(etas)} learning rates x {len(ml.FLOWS)} flows in mpmath")
-    with mpmath.workdps(MP_DPS):
-        old = ml.MP_DPS
-        ml.MP_DPS = MP_DPS
-        try:
-            means = [pb.epoch_mean(e) for e in etas]
-            fits, rows = {}, {}
-            for kind in ml.FLOWS:
-                err = pb.errors(etas, kind, means)
-                fits[kind] = ml.settled_slope(etas, err, np.full(etas.size, POLY_FLOOR))
-                rows[kind] = _fit_dict(fits[kind], err)
-        finally:
-            ml.MP_DPS = old
-    data["polynomial"] = {"etas": etas.tolist(), "fits": rows, "m": pb.m}
-    kinds = {k: ml.FLOWS[k][2] for k in ml.FLOWS}
-    expect = {"sgd": 3.0, "plain": 2.0, "gd": 2.0, "wrong": 2.0}
-    return _slope_checks(f"1-D quartic (non-quadratic), all {pb.m}! orders", kinds, fits, expect,
-                         f"mpmath ({MP_DPS} digits) orders and Taylor-series ODE flows")
-
-
-def _composition_c1(inst: ImplicitRegInstance, data: dict) -> list[Check]:
-    qb = inst.quadratic()
-    B = inst.batch_size
-    etas = np.array(inst.etas)
-    n = inst.problem.n
-    means = [ml.composition_epoch_mean(qb, e, B) for e in etas]
-    floor = qb.rounding_floor(etas)
-    fits, rows = {}, {}
-    wrong_factor = (n - 1) / (n - B) if n > B else 1.0
-    for kind, factor in (("composition", 1.0), ("no_fpc", wrong_factor)):
-        err = np.array([np.linalg.norm(means[k] - qb.composition_flow(e, B, factor=factor))
-                        for k, e in enumerate(etas)])
-        fits[kind] = ml.settled_slope(etas, err, floor)
-        rows[kind] = _fit_dict(fits[kind], err)
-    data["composition"] = {"etas": etas.tolist(), "fits": rows, "batch_size": B, "n": n}
-    kinds = {"composition": "L + (eta/4)|grad L|^2 + (eta/4)((n-B)/(B(n-1))) Sigma (composition averaged)",
-             "no_fpc": "the same with 1/B instead of (n-B)/(B(n-1)) (no finite-population factor)"}
-    return _slope_checks(f"random composition (n = {n}, B = {B}), exact over all partitions and orders", kinds,
-                         fits, {"composition": 3.0, "no_fpc": 2.0}, "exact average over partitions")
-
-
-def _with_curvature(est: Estimate, etas, ybar) -> Estimate:
-    """Widen a Monte Carlo log-log slope interval by the curvature of the mean curve over the range: the
-    larger of the largest deviation of a local two-point slope of the means from the fitted slope and the
-    distance to the exponent extrapolated to eta -> 0 from the first two local slopes (the fit over a finite
-    range estimates the asymptotic exponent only up to this), as for the deterministic slopes."""
-    x = np.log(np.asarray(etas))
-    ybar = np.asarray(ybar)
-    if np.any(ybar <= 0):
-        return est
-    local = np.diff(np.log(ybar)) / np.diff(x)
-    allow = float(np.max(np.abs(local - est.value)))
-    if local.size >= 2:
-        allow = max(allow, abs(ml.extrapolated_exponent(np.exp(x[:3]), local[:2]) - est.value))
-    return Estimate(est.value, est.low - allow, est.high + allow, est.level,
-                    est.method + " + curvature allowance (max |local slope of the means - fit|)", est.n)
-
-
-def simulate_order_pairs(qb: ml.QuadraticBatches, etas, n_pairs: int, seed, seed_key) -> np.ndarray:
-    """(pairs, len(etas), 2d) end displacements for a uniform order and its reverse (Numba kernel)."""
-    etas = np.asarray(etas, dtype=np.float64)
-    rng = path_states(_seed_sequence(seed, seed_key), 0, check_int(n_pairs, "n_pairs", 2))
-    out = np.zeros((n_pairs, etas.size, 2 * qb.d))
-    epoch_order_pairs(np.ascontiguousarray(qb.G), np.ascontiguousarray(qb.H), etas, rng, out)
-    return out
-
-
-def _monte_carlo_c1(inst: ImplicitRegInstance, data: dict, settings: Settings) -> list[Check]:
-    lv = settings.level
-    qb = inst.quadratic(inst.mc_batches)
-    etas = np.array(inst.mc_etas)
-    P = MODES[settings.quick]["pairs"]
-    settings.step(f"Monte Carlo over orders: m = {qb.m}, {P} antithetic pairs x {etas.size} learning rates")
-    raw = simulate_order_pairs(qb, etas, P, settings.seed, (SEED, 1))
-    d = qb.d
-    pair = 0.5 * (raw[:, :, :d] + raw[:, :, d:])
-    checks = []
-    rows = {}
-    exact_ok = qb.m <= ml.MAX_EXACT_M
-    for kind, expo, role_claim in (("sgd", 3.0, True), ("plain", 2.0, True), ("gd", 2.0, True)):
-        C2, C3 = qb.series_coefficients(kind)
-        lead = C3 if kind == "sgd" else C2
-        u = lead / np.linalg.norm(lead)
-        flows = np.array([qb.flow(e, kind) for e in etas])
-        Y = (pair - flows[None]) @ u
-        est = _with_curvature(path_loglog_slope(etas, Y, lv), etas, Y.mean(axis=0))
-        single = (raw[:, :, :d] - flows[None]) @ u
-        mean_est = [replica_interval(Y[:, k], lv) for k in range(etas.size)]
-        rows[kind] = {"mean": [e.value for e in mean_est], "low": [e.low for e in mean_est],
-                      "high": [e.high for e in mean_est], "slope": est.to_dict(),
-                      "exact": ([float(u @ (qb.epoch_mean(e) - qb.flow(e, kind))) for e in etas] if exact_ok else None),
-                      "sd_pair": Y.std(axis=0, ddof=1).tolist(), "sd_single": single.std(axis=0, ddof=1).tolist()}
-        note = (f"m = {qb.m}, eta in [{etas[0]:.3g}, {etas[-1]:.3g}]; Y = u.(delta_m - delta~), u along the exact "
-                f"leading coefficient; {P} independent antithetic pairs; path_loglog_slope; resolution {MC_SLOPE_RES}")
-        if kind == "sgd":
-            checks.append(Check(f"Monte Carlo over orders (m = {qb.m}): error of L~_SGD ~ eta^3", CLAIM, expo, est,
-                                MC_SLOPE_RES, note))
-        else:
-            checks.append(Check(f"Monte Carlo over orders (m = {qb.m}): error of the {ml.FLOWS[kind][2]} ~ eta^2",
-                                CLAIM, expo, est, MC_SLOPE_RES, note))
-            checks.append(Check(f"control: Monte Carlo (m = {qb.m}): the {ml.FLOWS[kind][2]} is accurate to O(eta^3)",
-                                NEGATIVE_CONTROL, 3.0, est, MC_SLOPE_RES, note))
-        if kind == "sgd" and exact_ok:
-            k = etas.size - 1
-            e_top = etas[k]
-            pred = float(u @ (qb.epoch_mean(e_top) - qb.flow(e_top, "sgd")))
-            res = MC_MEAN_RES * abs(pred)
-            mnote = (f"u.(E[delta_m] - delta~_SGD) at eta = {e_top:.3g}: exact order average {pred:.6g}; "
-                     f"resolution {MC_MEAN_RES:g} of it; {P} pairs")
-            checks.append(Check(f"Monte Carlo mean over orders = exact order average (m = {qb.m}, eta = {e_top:.3g})",
-                                CLAIM, pred, mean_est[k], res, mnote))
-            wrong = float(u @ (qb.flow(e_top, "plain") - qb.flow(e_top, "sgd")))
-            checks.append(Check(f"control: Monte Carlo mean over orders = plain gradient flow (m = {qb.m}, "
-                                f"eta = {e_top:.3g})", NEGATIVE_CONTROL, wrong, mean_est[k], res, mnote))
-    data["monte_carlo"] = {"etas": etas.tolist(), "m": qb.m, "pairs": P, "rows": rows}
-    if exact_ok:
-        checks += _planned_mean_c1(qb, etas, data, settings)
-    return checks
-
-
-def _planned_mean_c1(qb: ml.QuadraticBatches, etas, data: dict, settings: Settings) -> list[Check]:
-    """The order average at eta_p = MEAN_ETA_FACTOR x the largest Monte Carlo eta (capped to a quarter of the
-    small-step limit), against the exact average, with the near control "the residual is its leading term
-    C3 eta^3" (one order lower; the eta^4 term is a few % of the residual there).  Pairs planned: a pilot
-    (MEAN_PILOT pairs, its own seed stream) gives the per-pair sd, and P = (q sd PLAN / gap)^2 in full mode (a
-    quarter in quick mode), q the normal quantile at the level, so that the control sits PLAN_HALF_WIDTHS
-    planned half-widths away in full mode."""
-    eta = float(min(MEAN_ETA_FACTOR * etas[-1], 0.25 * MAX_ETA_CURVATURE / qb.max_curvature))
-    d = qb.d
-    _, C3 = qb.series_coefficients("sgd")
-    u = C3 / np.linalg.norm(C3)
-    flow = qb.flow(eta, "sgd")
-    pred = float(u @ (qb.epoch_mean(eta) - flow))
-    lead = float(u @ C3) * eta**3
-    gap = abs(lead - pred)
-    if not gap > 0:
-        return []
-
-    def pair_means(n, key):
-        raw = simulate_order_pairs(qb, [eta], n, settings.seed, key)
-        return (0.5 * (raw[:, 0, :d] + raw[:, 0, d:]) - flow) @ u
-
-    settings.step(f"Monte Carlo over orders at eta = {eta:.3g}: pilot")
-    sd = float(np.std(pair_means(MEAN_PILOT, (SEED, 0xF1)), ddof=1))
-    q = float(special.ndtri(0.5 + 0.5 * settings.level))
-    planned = (q * sd * PLAN_HALF_WIDTHS / gap) ** 2 / (4.0 if settings.quick else 1.0)
-    P = int(min(MAX_MEAN_PAIRS, max(MEAN_PILOT, np.ceil(planned))))
-    settings.step(f"Monte Carlo over orders at eta = {eta:.3g}: {P} planned pairs")
-    est = replica_interval(pair_means(P, (SEED, 2)), settings.level)
-    note = (f"u.(E[delta_m] - delta~_SGD) at eta = {eta:.3g}: exact order average {pred:.6g}, leading term C3 eta^3 = "
-            f"{lead:.6g}; {P} antithetic pairs, planned (pilot sd {sd:.3g}) so that the leading term sits "
-            f"{PLAN_HALF_WIDTHS:g} half-widths away in full mode")
-    data["planned_mean"] = {"eta": eta, "pairs": P, "exact": pred, "leading": lead, "estimate": est.to_dict()}
-    return [Check(f"Monte Carlo mean over orders = exact order average (m = {qb.m}, eta = {eta:.3g}, planned pairs)",
-                  CLAIM, pred, est, MC_MEAN_RES * abs(pred), note, main=True),
-            Check(f"control: the residual is its leading term C3 eta^3 (one order lower; m = {qb.m}, eta = {eta:.3g})",
-                  NEGATIVE_CONTROL, lead, est, MC_MEAN_RES * abs(pred), note),
-            Check(f"control: Monte Carlo mean over orders = plain gradient flow (m = {qb.m}, eta = {eta:.3g})",
-                  NEGATIVE_CONTROL, float(u @ (qb.flow(eta, "plain") - flow)), est, MC_MEAN_RES * abs(pred), note)]
-
-
-def run_c1(inst: ImplicitRegInstance, settings: Settings) -> ClaimResult:
-    data: dict = {}
-    settings.step("SymPy backward error analysis")
-    checks = _symbolic_checks_c1(inst, data)
-    settings.step("exact enumeration over orders (quadratic)")
-    checks += _enumeration_c1(inst, data)
-    checks += _polynomial_c1(inst, data, settings)
-    settings.step("composition variant (exact over partitions)")
-    checks += _composition_c1(inst, data)
-    checks += _monte_carlo_c1(inst, data, settings)
-    params = inst.describe()
-    params["modes"] = {"quick": settings.quick, **MODES[settings.quick]}
-    data["closing_note"] = closing_note(checks)
-    return ClaimResult("C1", checks, params, data)
-
-
 def closing_note(checks) -> list[str]:
     """The fitted slopes of role 'claim' with their intervals and the eta ranges (from each check's note)."""
     out = []
@@ -665,12 +412,6 @@ def _figure(claim_id):
     return make
 
 
-register(Claim("C1", "Smith et al. (2021): mean SGD iterate under random shuffling follows the flow of "
-                     "L + (eta/4m) sum_k |grad L_k|^2 to O(m^3 eta^3)",
-               "002 (Huszár, lecture 4, 'Implicit regularization in SGD'), 000; Smith, Dherin, Barrett & De, ICLR 2021",
-               "E[w_m] = w(m eta) + O(m^3 eta^3), w' = -grad L~_SGD, L~_SGD = L + (eta/4)|grad L|^2 + "
-               "(eta/4m) sum_k |grad L_k - grad L|^2; the plain flow is off by O(m^2 eta^2)",
-               "rate", run_c1, _derive, _figure("C1"), default_instance, instance_from_config))
 register(Claim("C2", "Implicit gradient regularisation: GD follows the flow of L + (eta/4)|grad L|^2 one order "
                      "closer than the plain flow",
                "Barrett & Dherin, ICLR 2021 (cited via C1, seed 002)",
