@@ -176,6 +176,11 @@ FINDINGS = {
     "CsixStationary": ("C6", r"^control \(stationary reading\)"),
     "CsixNotEta": ("C6", r"^eta/B, not eta"),
     "CsixEtaAlone": ("C6", r"^control \('depends on eta alone'\)"),
+    # C1 (public API): the eta^3 coefficient of the order-averaged residual, and the plain flow's reading.
+    "ConeCoef": ("C1", r"^eta -> 0 limit of measured / predicted = 1"),
+    "ConePlain": ("C1", r"^control: plain flow of L: eta -> 0 limit"),
+    # D3 (public API): heavy ball's stationary error (Polyak's tuning) against tuned GD's.
+    "DthreeGD": ("D3", r"^control: tuned GD's stationary error"),
 }
 
 

@@ -146,3 +146,64 @@ def test_the_rate_check_is_posed_from_the_predictions_not_the_data():
     checks = _rate_checks(d, pts, ests, [0.05, 0.1, 0.2], QUICK)
     assert [c.role for c in checks] == [CLAIM, NEGATIVE_CONTROL, NEGATIVE_CONTROL]
     assert checks[0].verdict == INCONCLUSIVE
+
+
+# -- features the catalogue's ported claims use (B6, C1, D3): cheap, with a numpy statistic instead of the engine --
+
+
+def _noisy(mean_of, rel_sd=0.01):
+    import numpy as np
+
+    return lambda p, n, seed_seq: mean_of(p) * (1 + rel_sd * np.random.default_rng(seed_seq).standard_normal(n))
+
+
+class _Inst:
+    """A researcher's own instance object."""
+
+    scale = 100.0
+
+    def describe(self):
+        return {"scale": self.scale}
+
+
+def test_explicit_points_approximations_and_extra_data():
+    from sgdtheory.claims.base import ADEQUATE, APPROXIMATION
+
+    d = Derivation(id="T2", title="points", prediction=lambda p: p["instance"].scale * p["a"],
+                   measure=Measure(statistic=_noisy(lambda p: p["instance"].scale * p["a"])),
+                   grid=lambda inst: [{"a": 1.0, "b": 0.0}, {"a": 2.0, "b": 0.5}], instance=_Inst,
+                   approximations={"far": lambda p: 0.5 * p["instance"].scale * p["a"],
+                                   "near": lambda p: p["instance"].scale * p["a"] * (1 + 1e-9)},
+                   extra_checks=lambda inst, settings: ([], {"extra": inst.scale}))
+    res = d.to_claim().run(_Inst(), QUICK)  # the instance object itself, on its own grid
+    assert res.status == AS_EXPECTED, [(c.name, c.verdict) for c in res.checks if not c.as_expected]
+    by = {c.name: c for c in res.checks}
+    assert by["control: far at a=1, b=0"].role == NEGATIVE_CONTROL  # far beyond 3 planned half-widths
+    near = by["approximation: near at a=2, b=0.5"]
+    assert near.role == APPROXIMATION and near.expect == ADEQUATE
+    assert res.data["extra"] == 100.0 and res.parameters["scale"] == 100.0
+    assert [r["params"] for r in res.data["rows"]] == [{"a": 1.0, "b": 0.0}, {"a": 2.0, "b": 0.5}]
+    assert "approximation (role fixed by the plan): near" in d.to_claim().derive(_Inst())
+
+
+@pytest.mark.parametrize("grid, match", [([{"a": 1.0}, {"b": 2.0}], r"grid\[1\]"), ([{"a": 1.0}, {"a": 1.0}], "duplicate"),
+                                         ([{"a": "x"}], r"grid\[0\]\.a"), ([], "non-empty")])
+def test_bad_point_grids_are_refused(grid, match):
+    import numpy as np
+
+    with pytest.raises(SgdTheoryError, match=match):
+        Derivation(id="T3", title="t", prediction=lambda p: 1.0, grid=grid,
+                   measure=Measure(statistic=lambda p, n, s: np.ones(n)))
+
+
+def test_approximations_need_an_exact_prediction():
+    with pytest.raises(SgdTheoryError, match="approximations"):
+        _claim(eta * s2 / 4, order=1, approximations={"x": eta})
+
+
+def test_a_rate_derivations_headline_is_its_exponent():
+    d = Derivation(id="T4", title="rate", kind="rate", prediction=lambda p: p["eta"],
+                   measure=Measure(statistic=_noisy(lambda p: p["eta"])), grid={"eta": [0.1, 0.2, 0.4]})
+    res = d.to_claim().run(d.to_claim().default_instance(), QUICK)
+    assert res.status == AS_EXPECTED
+    assert [c.name for c in res.checks if c.main] == ["rate: measured / predicted has exponent 0 in eta (fit over 3 points)"]

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
 
+import sgdtheory.claims.c1_modified_loss as c1m
 import sgdtheory.claims.implicit_regularisation as ci
 from sgdtheory.claims import REGISTRY, Settings
 from sgdtheory.claims.base import AS_EXPECTED, CLAIM, NEGATIVE_CONTROL
@@ -124,14 +125,14 @@ def test_settled_slope_on_a_known_curve():
 def test_kernel_pairs_are_an_order_and_its_reverse():
     qb = _batches(11, 4, 2)
     etas = np.array([0.05, 0.01])
-    out = ci.simulate_order_pairs(qb, etas, 64, 123, (0xC1, 99))
+    out = c1m.simulate_order_pairs(qb, etas, 64, 123, (0xC1, 99))
     d = qb.d
     table = {p: np.array([qb.epoch_order(e, p) for e in etas]) for p in itertools.permutations(range(4))}
     for row in out:
         fwd = [p for p, v in table.items() if np.allclose(v, row[:, :d], rtol=1e-12, atol=1e-15)]
         assert fwd, "forward order not found"
         assert np.allclose(table[tuple(reversed(fwd[0]))], row[:, d:], rtol=1e-12, atol=1e-15)
-    again = ci.simulate_order_pairs(qb, etas, 64, 123, (0xC1, 99))
+    again = c1m.simulate_order_pairs(qb, etas, 64, 123, (0xC1, 99))
     assert np.array_equal(out, again)
 
 
@@ -154,7 +155,7 @@ def test_a_perturbed_modified_loss_is_rejected(monkeypatch):
     """Perturb L~_SGD's variance coefficient (1/4 -> 0.3): the same enumeration code must reject slope 3."""
     monkeypatch.setitem(ml.FLOWS, "sgd", (0.25, 0.3, "perturbed"))
     inst = ci.default_instance()
-    checks = ci._enumeration_c1(inst, {})
+    checks = c1m._enumeration_c1(inst, {})
     sgd = [c for c in checks if c.role == CLAIM and "perturbed" in c.name]
     assert sgd and sgd[0].verdict == REJECTED
 
