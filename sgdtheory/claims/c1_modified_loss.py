@@ -38,10 +38,11 @@ from ..simulate import _seed_sequence
 from ..stats import exact, replica_interval
 from ..theory import modified_loss as ml
 from .base import CLAIM, NEGATIVE_CONTROL, Check, Settings, register
-from .implicit_regularisation import (MAX_ETA_CURVATURE, MP_DPS, POLY_FLOOR, SEED, ImplicitRegInstance, _count_nonzero,
+from .implicit_regularisation import (MAX_ETA_CURVATURE, MP_DPS, POLY_FLOOR, ImplicitRegInstance, _count_nonzero,
                                       _derive, _fit_dict, _slope_checks, closing_note, default_instance,
                                       instance_from_config)
 
+SEED = 0xC1
 MC_MEAN_RES = 0.03  # relative to the L~_SGD error at the planned Monte Carlo eta
 PLAN_HALF_WIDTHS = 9.0  # planned distance of the near control (full mode; half in quick mode)
 MEAN_ETA_FACTOR = 8.0  # the planned Monte Carlo mean is taken at this multiple of the largest mc eta

@@ -28,7 +28,50 @@ from ..optimizers import SGD, HeavyBall
 from ..stats import exact
 from ..theory import momentum as th
 from .base import CLAIM, NEGATIVE_CONTROL, Check, register
-from .momentum import RES_RATE, _derive, decay_rate, default_instance, instance_from_config
+from ..errors import SgdTheoryError
+from ..problems import GaussianNoiseQuadratic
+from ..simulate import simulate
+from .momentum import MomentumInstance, _derive, default_instance, instance_from_config
+
+#: the measured decay rates: absolute resolution on rho
+RES_RATE = 2e-3
+
+
+def _settled(k, y, K: int) -> tuple[float, float]:
+    """Slope of y on k fitted on [K/2, K] and the settling allowance 3 |slope[K/2, K] - slope[K/4, K/2]|."""
+    k = np.asarray(k)
+    y = np.asarray(y)
+
+    def fit(a, b):
+        sel = (k >= a) & (k <= b)
+        return float(np.polyfit(k[sel], y[sel], 1)[0])
+
+    s2 = fit(K // 2, K)
+    s1 = fit(K // 4, K // 2)
+    return s2, 3.0 * abs(s2 - s1)
+
+
+def decay_rate(inst: MomentumInstance, optimizer, lr: float, jordan: int, floor: float = 1e-11):
+    """Measured asymptotic rate of a noise-free engine run: fit log|delta_k| - jordan log k = c + k log rho on
+    [K/2, K], K the step where |delta_k| first reaches ``floor`` |delta_0| (before rounding).  Returns
+    (rho_hat, allowance on rho, K, ks, |delta_k|)."""
+    quiet = GaussianNoiseQuadratic(inst.H, np.zeros_like(inst.C), inst.w_star)
+    rho_bound = th.spectral_radius(th.iteration_matrix(inst.H, lr, getattr(optimizer, "momentum", 0.0)))
+    n = int(2 * np.log(floor) / np.log(rho_bound)) + 200  # the k^jordan factor costs far less than 2x
+    res = simulate(quiet, lr, optimizer=optimizer, n_steps=n, n_paths=1, seed=0, w0=inst.w0,
+                   record_steps=range(n + 1), record=("dist_sq",))
+    r = np.sqrt(res.record_values[0, :, 0])
+    below = np.nonzero(r <= floor * r[0])[0]
+    if below.size == 0:
+        raise SgdTheoryError(f"H: the noise-free run did not decay to {floor:g} of its start in {n} steps")
+    K = int(below[0])
+    if K < 40:
+        raise SgdTheoryError("H: the decay is too fast to fit a rate (fewer than 40 steps to the floor)")
+    ks = np.arange(1, K + 1)
+    y = np.log(r[1:K + 1]) - jordan * np.log(ks)
+    s, tol = _settled(ks, y, K)
+    rho = float(np.exp(s))
+    return rho, rho * tol + 1e-12, K, ks, r[:K + 1]
 
 
 def _points(inst) -> list[dict]:

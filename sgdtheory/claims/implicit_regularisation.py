@@ -66,7 +66,6 @@ from ..stats import Estimate, exact
 from ..theory import modified_loss as ml
 from .base import CLAIM, NEGATIVE_CONTROL, Check, Claim, ClaimResult, Settings, register
 
-SEED = 0xC1
 SLOPE_RES = 0.05  # deterministic slopes
 MAX_ETA_CURVATURE = 0.5  # every eta * max_k |H_k| must stay below this (small-step regime)
 POLY_FLOOR = 1e-26  # mpmath (30 digits): rounding and ODE tolerance far below this

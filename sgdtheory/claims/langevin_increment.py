@@ -170,9 +170,6 @@ class IncrementRuns:
         C = self.exact_cov[j]
         return float(np.sqrt(2.0 * np.trace(C @ C) / self.n_paths))
 
-    def planned_se_proj(self, j: int, u) -> float:
-        return float(np.sqrt(u @ self.exact_cov[j] @ u / self.n_paths))
-
 
 def run_increments(inst: IncrementInstance, n_paths: int, seed, progress=None) -> IncrementRuns:
     """Simulate k SGD steps from w at every k (independent seeds per k); exact moments from the recursion."""

@@ -8,8 +8,8 @@ D1 (001, "Momentum gradient descent"): m_t = mu m_(t-1) + gamma grad L(theta_t),
 D2 (000 "Momentum"; 003 "Momentum", "A Reparameterization"): the EMA form with lr eta is heavy ball with lr
    eta (1 - beta); McAllester's v_t = N eta mu_t.  SymPy induction step and path-wise on the engine's noisy
    paths.  Controls: heavy ball at lr eta; Phi -= eta mu_t (the N dropped).
-D3 (000, 001 "narrow valley"): one claim per file on the public API, ``claims/d3_narrow_valley.py``; its noise-free
-   decay fit (``decay_rate``) stays here, next to the engine helpers it shares.
+D3 (000, 001 "narrow valley"): one claim per file on the public API, ``claims/d3_narrow_valley.py`` (it uses this
+   module's instance and config format).
 D4 (001 "Momentum can fail to converge even for simple convex optimizations"; Lessard et al. 2016, their
    heavy-ball counterexample; section/equation numbers unverified): heavy ball with Polyak's tuning on their piecewise quadratic has an attracting 3-cycle (found exactly,
    every periodic orbit of period <= P enumerated), reached from their starts x0 in [3.07, 3.46]; NAG (1/L,
@@ -50,8 +50,6 @@ SEED = 0xD0
 ROUNDING = 1e-9
 #: resolution of the exact identity checks
 RES_IDENTITY = 1e-8
-#: D3's measured decay rates (claims/d3_narrow_valley.py): absolute resolution on rho
-RES_RATE = 2e-3
 #: fitted log-log slopes of D5
 RES_SLOPE = 0.1
 #: D4: start grid and horizon; an iterate "is" on the cycle / at 0 within this distance
@@ -367,46 +365,6 @@ def run_d2(inst: MomentumInstance, settings: Settings) -> ClaimResult:
             "hb_wrong0": hb_wrong[0, :, 0].tolist(), "mc0": mc[0, :, 0].tolist(), "hbN0": hbN[0, :, 0].tolist(),
             "mc_wrong0": mc_wrong[0, :, 0].tolist(), "ctrl_lr": ctrl_lr}
     return ClaimResult("D2", checks, inst.describe(), data)
-
-
-# -- D3 -----------------------------------------------------------------------------------------------------------
-
-
-def _settled(k, y, K: int) -> tuple[float, float]:
-    """Slope of y on k fitted on [K/2, K] and the settling allowance 3 |slope[K/2, K] - slope[K/4, K/2]|."""
-    k = np.asarray(k)
-    y = np.asarray(y)
-
-    def fit(a, b):
-        sel = (k >= a) & (k <= b)
-        return float(np.polyfit(k[sel], y[sel], 1)[0])
-
-    s2 = fit(K // 2, K)
-    s1 = fit(K // 4, K // 2)
-    return s2, 3.0 * abs(s2 - s1)
-
-
-def decay_rate(inst: MomentumInstance, optimizer, lr: float, jordan: int, floor: float = 1e-11):
-    """Measured asymptotic rate of a noise-free engine run: fit log|delta_k| - jordan log k = c + k log rho on
-    [K/2, K], K the step where |delta_k| first reaches ``floor`` |delta_0| (before rounding).  Returns
-    (rho_hat, allowance on rho, K, ks, |delta_k|)."""
-    quiet = GaussianNoiseQuadratic(inst.H, np.zeros_like(inst.C), inst.w_star)
-    rho_bound = th.spectral_radius(th.iteration_matrix(inst.H, lr, getattr(optimizer, "momentum", 0.0)))
-    n = int(2 * np.log(floor) / np.log(rho_bound)) + 200  # the k^jordan factor costs far less than 2x
-    res = simulate(quiet, lr, optimizer=optimizer, n_steps=n, n_paths=1, seed=0, w0=inst.w0,
-                   record_steps=range(n + 1), record=("dist_sq",))
-    r = np.sqrt(res.record_values[0, :, 0])
-    below = np.nonzero(r <= floor * r[0])[0]
-    if below.size == 0:
-        raise SgdTheoryError(f"H: the noise-free run did not decay to {floor:g} of its start in {n} steps")
-    K = int(below[0])
-    if K < 40:
-        raise SgdTheoryError("H: the decay is too fast to fit a rate (fewer than 40 steps to the floor)")
-    ks = np.arange(1, K + 1)
-    y = np.log(r[1:K + 1]) - jordan * np.log(ks)
-    s, tol = _settled(ks, y, K)
-    rho = float(np.exp(s))
-    return rho, rho * tol + 1e-12, K, ks, r[:K + 1]
 
 
 # -- D4 -----------------------------------------------------------------------------------------------------------
