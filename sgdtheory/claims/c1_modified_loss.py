@@ -12,7 +12,7 @@ a leading-order claim (``order=1``): over orders (Numba kernel ``_kernels.epoch_
 (pi, reverse pi) per independent replica), Y = u.(mean of the pair's delta_m - delta~_SGD(m eta)), u along the
 exact leading coefficient C3 of the residual (``theory.modified_loss``), is predicted to be |C3| eta^3 (1 + O(eta))
 on the ``mc_etas`` grid.  Every point is an *approximation* check; the claim is the extrapolation eta -> 0 of
-measured / predicted (weighted fit a + c eta): a = 1, against a = 1 +- 5% (automatic) and the researcher's controls,
+measured / predicted (weighted fit a + c eta): a = 1 within 1% (half the resolution 0.02), against a = 1 +- 2% (automatic) and the researcher's controls,
 each judged the same way (eta -> 0 limit of measured / control = 1): the plain flow of L, the GD-only modified loss
 L + (eta/4)|grad L|^2 and the wrong coefficient (eta/2m) sum |grad L_k|^2 -- each predicts an O(eta^2) residual
 u.(delta~_control - delta~_SGD).  The package plans the pairs from a pilot.
@@ -309,6 +309,7 @@ C1 = Derivation(
     grid=_grid,
     small="eta",
     order=1,
+    resolution=0.02,
     controls={ml.FLOWS[k][2]: _residual(k) for k in ("plain", "gd", "wrong")},
     instance=default_instance,
     from_config=instance_from_config,
