@@ -565,12 +565,7 @@ def run(d: Derivation, inst, settings):
         checks += _extrapolation_checks(d, points, ests, pred_f, settings)
     elif len(set(smalls)) >= 3 and all(pp > 0 for pp, _ in posed) and all(s is not None and s > 0 for s in smalls):
         # posed from the predictions alone (never from the measured values); see _rate_checks for a measured value <= 0
-        rate = _rate_checks(d, points, ests, [pp for pp, _ in posed], settings)
-        if rate and d.kind == "rate":  # a rate claim's headline is its exponent
-            for c in checks:
-                c.main = False
-            rate[0].main = True
-        checks += rate
+        checks += _rate_checks(d, points, ests, [pp for pp, _ in posed], settings)
     extra_data = {}
     if d.extra_checks is not None:
         extra = d.extra_checks(inst.obj, settings)

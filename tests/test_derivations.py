@@ -199,11 +199,3 @@ def test_bad_point_grids_are_refused(grid, match):
 def test_approximations_need_an_exact_prediction():
     with pytest.raises(SgdTheoryError, match="approximations"):
         _claim(eta * s2 / 4, order=1, approximations={"x": eta})
-
-
-def test_a_rate_derivations_headline_is_its_exponent():
-    d = Derivation(id="T4", title="rate", kind="rate", prediction=lambda p: p["eta"],
-                   measure=Measure(statistic=_noisy(lambda p: p["eta"])), grid={"eta": [0.1, 0.2, 0.4]})
-    res = d.to_claim().run(d.to_claim().default_instance(), QUICK)
-    assert res.status == AS_EXPECTED
-    assert [c.name for c in res.checks if c.main] == ["rate: measured / predicted has exponent 0 in eta (fit over 3 points)"]
