@@ -177,7 +177,7 @@ D3 = Derivation(
                     w0=lambda p: p["instance"].w_star),
     grid=_points,
     small="lr",
-    resolution=0.01,
+    resolution=0.025,
     approximations={"the Langevin 'effective lr' value lr/(1 - momentum) tr(C)/4":
                     lambda p: th.langevin_excess(p["instance"].C, p["lr"], p["momentum"])},
     controls={"tuned GD's stationary error (momentum changes the noise floor)":
