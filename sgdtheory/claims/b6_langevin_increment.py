@@ -84,7 +84,7 @@ def _exact_checks(inst, settings):
     dt = inst.dt
     k0 = inst.ks[0]
     n_paths = li._n_paths(settings)
-    settings.step(f"B6: mean displacement, k = {k0}: {n_paths} SGD paths")
+    settings.step(f"mean displacement, k = {k0}: {n_paths} SGD paths")
     res = simulate(inst.problem, dt / k0, sampler=inst.sampler, n_steps=k0, n_paths=n_paths, seed=settings.seed,
                    seed_key=(0xB6, 1, 0), w0=inst.w, record=())
     res._require_ok()
