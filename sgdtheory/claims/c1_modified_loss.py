@@ -1,4 +1,4 @@
-r"""Claim C1 -- seed 002 (Huszar, DeepNN lecture 4, "Implicit regularization in SGD"), seed 000; Smith, Dherin,
+r"""Claim C1 -- seed 002 (Huszár, DeepNN lecture 4, "Implicit regularization in SGD"), seed 000; Smith, Dherin,
 Barrett & De, ICLR 2021, eq. 1: n examples in m minibatches of fixed composition, one epoch of m SGD steps in a
 uniformly random order; over the order
 
@@ -300,7 +300,7 @@ C1 = Derivation(
     id="C1",
     title="Smith et al. (2021): mean SGD iterate under random shuffling follows the flow of "
           "L + (eta/4m) sum_k |grad L_k|^2 to O(m^3 eta^3)",
-    source="002 (Huszar, lecture 4, 'Implicit regularization in SGD'), 000; Smith, Dherin, Barrett & De, ICLR 2021",
+    source="002 (Huszár, lecture 4, 'Implicit regularization in SGD'), 000; Smith, Dherin, Barrett & De, ICLR 2021",
     statement="E[w_m] = w(m eta) + O(m^3 eta^3), w' = -grad L~_SGD, L~_SGD = L + (eta/4)|grad L|^2 + "
               "(eta/4m) sum_k |grad L_k - grad L|^2; the plain flow is off by O(m^2 eta^2)",
     kind="rate",
