@@ -48,6 +48,9 @@ LATEX_PACKAGES = "latexmk texlive-latex-base texlive-latex-recommended texlive-f
 # families whose figures are printed in the appendix (their ledger and key checks stay in the main text)
 FIGURES_IN_APPENDIX = ("E",)
 
+# the main text (every page before the one carrying \label{appendix}) has at most this many pages (issue 19)
+MAX_MAIN_TEXT_PAGES = 30
+
 # layout findings (figures.layout.problems) that the build reports but does not fail on
 LAYOUT_WARNINGS = ("legend hides data",)
 
@@ -773,6 +776,7 @@ def check_build(paper_dir: Path) -> list[str]:
     for stem, probs in (manifest.get("layout") or {}).items():  # legends over data are reported, not failed
         problems += [f"figure {stem}: {m}" for m in probs if not m.startswith(LAYOUT_WARNINGS)]
     figs = {u.split("figures/", 1)[1] for u in used if u.startswith("figures/")}
+    problems += page_problems(paper_dir / "main.pdf")
     missing = set(manifest["figures"]) - figs - {f for f in manifest["figures"] if not f.endswith(".pdf")}
     problems += [f"figure {m} was regenerated but not included in the paper" for m in sorted(missing)]
     return problems
@@ -788,5 +792,40 @@ def page_count(pdf: Path) -> int | None:
     return int(m[-1]) if m else None
 
 
+def appendix_page(pdf: Path) -> int | None:
+    """The page on which the appendix starts: the page of ``\\label{appendix}`` in the last build's ``.aux``
+    (``\\newlabel{appendix}{{A}{35}...}``); None when there is no ``.aux`` or no such label."""
+    try:
+        aux = Path(pdf).with_suffix(".aux").read_text(errors="replace")
+    except OSError:
+        return None
+    m = re.findall(r"\\newlabel\{appendix\}\{\{[^{}]*\}\{(\d+)\}", aux)
+    return int(m[-1]) if m else None
+
+
+def page_split(pdf: Path) -> dict | None:
+    """``{"total", "main_text", "appendix"}`` pages of the last build: the main text is every page before the one
+    carrying ``\\label{appendix}``, the appendix (with the references) the rest; None without a build."""
+    total, first = page_count(pdf), appendix_page(pdf)
+    if total is None or first is None:
+        return None
+    return {"total": total, "main_text": first - 1, "appendix": total - first + 1}
+
+
+def page_problems(pdf: Path) -> list[str]:
+    """The structure issue 19 asks for: an appendix whose first page carries ``\\label{appendix}``, and a main
+    text of at most MAX_MAIN_TEXT_PAGES pages (both read from the last build's ``.aux`` and log)."""
+    pdf = Path(pdf)
+    if not pdf.with_suffix(".aux").is_file():
+        return []
+    split = page_split(pdf)
+    if appendix_page(pdf) is None:
+        return [f"{pdf.with_suffix('.aux').name}: no \\label{{appendix}}: the appendix must start with it"]
+    if split is not None and split["main_text"] > MAX_MAIN_TEXT_PAGES:
+        return [f"the main text has {split['main_text']} pages (before \\label{{appendix}}); at most "
+                f"{MAX_MAIN_TEXT_PAGES} allowed: move material to the appendix"]
+    return []
+
+
 __all__ = ["regenerate", "build", "check_build", "write_sources", "cache_key", "package_source_hash", "tex",
-           "PaperError", "page_count"]
+           "PaperError", "page_count", "page_split", "MAX_MAIN_TEXT_PAGES"]

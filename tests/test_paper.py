@@ -183,3 +183,25 @@ def test_check_build_fails_on_figure_layout_problems(paper_dir):
     problems = paper.check_build(paper_dir)
     assert any("fig_e2_demo" in p and "text overlaps text" in p for p in problems)
     assert not any("legend hides data" in p for p in problems)
+
+
+def test_main_text_pages_come_from_the_appendix_label_and_can_fail(tmp_path):
+    assert r"\label{appendix}" in (PAPER / "main.tex").read_text()  # the appendix's first page carries it
+    pdf = tmp_path / "main.pdf"
+    assert paper.page_split(pdf) is None and paper.page_problems(pdf) == []  # no build yet: nothing to say
+    limit = paper.MAX_MAIN_TEXT_PAGES
+
+    def fake(first_appendix_page: int | None, total: int):
+        (tmp_path / "main.log").write_text(f"Output written on main.pdf ({total} pages, 1 bytes).\n")
+        label = "" if first_appendix_page is None else \
+            rf"\newlabel{{appendix}}{{{{A}}{{{first_appendix_page}}}{{All checks}}{{appendix.A}}{{}}}}" + "\n"
+        (tmp_path / "main.aux").write_text(r"\newlabel{sec:summary}{{3}{2}{Summary}{section.3}{}}" + "\n" + label)
+
+    fake(limit + 1, 70)
+    assert paper.page_split(pdf) == {"total": 70, "main_text": limit, "appendix": 70 - limit}
+    assert paper.page_problems(pdf) == []
+    fake(limit + 2, 70)
+    assert paper.page_split(pdf)["main_text"] == limit + 1
+    assert any(f"main text has {limit + 1} pages" in p for p in paper.page_problems(pdf))
+    fake(None, 70)
+    assert paper.page_split(pdf) is None and any("no \\label{appendix}" in p for p in paper.page_problems(pdf))
