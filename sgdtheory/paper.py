@@ -339,9 +339,9 @@ def write_sources(gen: Path, records: dict, quick: bool, seed: int, level: float
     for fam in FAMILIES:
         put(f"sections/family_{fam}.tex", _family_section(fam, [r for r in ordered if r["claim"][0] == fam],
                                                           figures_in_text=fam not in FIGURES_IN_APPENDIX))
-    put("figures_appendix.tex", "\n".join(_figure_env(r, f, False) for r in ordered
-                                          if r["claim"][0] in FIGURES_IN_APPENDIX
-                                          for f in r["figures"] if f.endswith(".pdf")) + "\n\\FloatBarrier\n")
+    put("figures_appendix.tex", "\n".join(_figure_env(r, f, False) for r in ordered for f in r["figures"]
+                                          if f.endswith(".pdf") and (r["claim"][0] in FIGURES_IN_APPENDIX
+                                                                     or _is_more(f))) + "\n\\FloatBarrier\n")
     put("summary.tex", _summary_table(ordered))
     put("errata.tex", _errata_ledger([r for r in ordered if r["kind"] == "erratum" or r["claim"].startswith("E")]))
     put("checks.tex", _full_tables(ordered))
@@ -476,7 +476,7 @@ def _counts(rec) -> tuple[int, int]:
 
 
 def _figure_name(rec) -> str | None:
-    pdfs = [Path(f).stem for f in rec.get("figures", []) if f.endswith(".pdf")]
+    pdfs = [Path(f).stem for f in rec.get("figures", []) if f.endswith(".pdf") and not _is_more(f)]
     return pdfs[0] if pdfs else None
 
 
@@ -501,14 +501,33 @@ def _statement_tex(rec) -> str:
     return statement(cid, rec.get("statement", ""), own)
 
 
-def _figure_env(rec, f: str, main_text: bool) -> str:
-    cid = rec["claim"]
+def _is_more(f) -> bool:
+    """A figure of a claim's secondary panels (``<stem>_more``, figures.APPENDIX_SUFFIX): printed in the appendix."""
+    from .figures import APPENDIX_SUFFIX
+
+    return Path(f).stem.endswith(APPENDIX_SUFFIX)
+
+
+def _main_stem(f) -> str:
+    from .figures import APPENDIX_SUFFIX
+
     stem = Path(f).stem
+    return stem[:-len(APPENDIX_SUFFIX)] if stem.endswith(APPENDIX_SUFFIX) else stem
+
+
+def _figure_env(rec, f: str, main_text: bool) -> str:
+    """A figure at its printed size (``_print_size``); the caption names the claim, the script that draws it and
+    the level of its intervals, and links a claim's main figure and its secondary panels (``_more``) both ways."""
+    cid = rec["claim"]
+    stem, base = Path(f).stem, _main_stem(f)
     width, height = _print_size(Path(f))
+    more = [g for g in rec["figures"] if g.endswith(".pdf") and _is_more(g) and _main_stem(g) == stem]
+    link = (f" Further panels: Figure~\\ref{{fig:{Path(more[0]).stem}}} (appendix)." if more and not _is_more(f)
+            else f" Panels continued from Figure~\\ref{{fig:{base}}}." if _is_more(f) else "")
     return ("\\begin{figure}[htbp]\\centering\n"
             f"\\includegraphics[width={width:.2f}in,height={height:.2f}in,keepaspectratio]{{{Path(f).name}}}\n"
-            f"\\caption{{{cid}: made by \\texttt{{{tex(f'experiments/{stem}.py')}}} "
-            f"(\\texttt{{sgdtheory verify {cid}}}); intervals at level {rec['settings']['level']:g}.}}"
+            f"\\caption{{\\hyperref[claim:{cid}]{{{cid}}} (\\texttt{{{tex(f'experiments/{base}.py')}}}); "
+            f"intervals at level {rec['settings']['level']:g}.{link}}}"
             f"\\label{{fig:{stem}}}\n\\end{{figure}}")
 
 
@@ -546,7 +565,7 @@ def _family_section(fam: str, recs: list, figures_in_text: bool = True) -> str:
         out.append(f"\\noindent\\textbf{{Claim.}} {_statement_tex(r)}\\\\\n\\textit{{Source:}} {tex(r['source'])}. "
                    f"\\textit{{Status:}} {tex(r['status'])}: {good} of {total} checks as expected "
                    f"(all of them on p.~\\pageref{{tab:all-{cid}}}; run in {r['elapsed_seconds']:.1f}\\,s).\n")
-        figs = [f for f in r["figures"] if f.endswith(".pdf")]
+        figs = [f for f in r["figures"] if f.endswith(".pdf") and not (figures_in_text and _is_more(f))]
         if figures_in_text:
             out += [_figure_env(r, f, True) for f in figs]
         elif figs:

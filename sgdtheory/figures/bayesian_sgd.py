@@ -30,7 +30,8 @@ def fig_b8_bayesian_sgd(result, outdir) -> list[str]:
     A, C, N, S = np.array(p["A"]), np.array(p["C"]), p["N"], p["batch_size"]
     curve = tb.KLCurve(A, C, N, S)
     e = d["eps_star"]
-    with new_figure(outdir, "fig_b8_bayesian_sgd", ncols=3, figsize=(14.0, 4.6), row_height=3.3) as (fig, axes, paths):
+    with new_figure(outdir, "fig_b8_bayesian_sgd", ncols=3, figsize=(14.0, 4.6), row_height=3.3,
+                    appendix_panels=1) as (fig, axes, paths):
         ax = axes[0]
         ms = np.array([r["m"] for r in d["sweep"]])
         hi = min(1.25 * ms.max(), 0.98 * curve.stability_limit / e)

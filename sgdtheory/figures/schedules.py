@@ -17,7 +17,8 @@ def fig_d12_schedules(result, outdir) -> list[str]:
     d = result.data
     label = ci_label(result)
     steps = np.array(d["steps"])
-    with new_figure(outdir, "fig_d12_schedules", ncols=3, figsize=(17.0, 4.8), row_height=2.7) as (fig, axes, paths):
+    with new_figure(outdir, "fig_d12_schedules", ncols=3, figsize=(17.0, 4.8), row_height=2.7,
+                    appendix_panels=1) as (fig, axes, paths):
         ax = axes[0]
         for i, key in enumerate(k for k in ORDER if k in d["schedules"]):
             ax.plot(steps, d["schedules"][key]["lr"], color=f"C{i}", label=key, linestyle=["-", "--", ":", "-."][i % 4])
