@@ -411,7 +411,7 @@ def nearest_control(rec):
 def key_checks(rec) -> list:
     """The checks that carry a claim's argument, in table order: the first claim check and the headline one (the
     first Monte Carlo claim check); the nearest control (fewest half-widths from its estimate; exact controls by relative
-    gap); the decisive approximation (the first found detectably wrong, and the first found adequate)."""
+    gap); the decisive approximation (the first found detectably wrong, else the first found adequate)."""
     checks = rec.get("checks") or []
     out = []
 
@@ -428,8 +428,8 @@ def key_checks(rec) -> list:
         if printed:
             add(min(printed, key=lambda c: (_distance(c), _relative_gap(c))))
     approx = [c for c in checks if _role(c) == "approximation"]
-    add(next((c for c in approx if c.get("verdict") != c.get("expected") or "wrong" in str(c.get("verdict"))), None))
-    add(next((c for c in approx if c.get("verdict") == "adequate"), approx[0] if approx else None))
+    add(next((c for c in approx if c.get("verdict") != c.get("expected") or "wrong" in str(c.get("verdict"))),
+             next((c for c in approx if c.get("verdict") == "adequate"), approx[0] if approx else None)))
     return out
 
 
@@ -634,10 +634,10 @@ def _errata_ledger(recs: list) -> str:
         corrected = [c for c in checks if _role(c) == "claim"]
         p_ok = sum(c.get("verdict") == c.get("expected", "rejected") for c in printed)
         c_ok = sum(c.get("verdict") == c.get("expected", "verified") for c in corrected)
-        rows.append(f"\\hyperref[claim:{r['claim']}]{{{r['claim']}}} & {tex(r['source'])} & {tex(r['title'])} & "
-                    f"{p_ok}/{len(printed)} rejected & {_statement_tex(r)} ({c_ok}/{len(corrected)} verified) \\\\")
-    return (r"\begin{footnotesize}\begin{longtable}{@{}l p{0.1\textwidth} p{0.3\textwidth} l p{0.34\textwidth}@{}}" "\n"
-            r"\toprule ID & source & as printed & check & corrected form \\ \midrule\endhead" "\n"
+        rows.append(f"\\hyperref[claim:{r['claim']}]{{{r['claim']}}} & {tex(r['title'])} "
+                    f"(\\textit{{{tex(r['source'])}}}) & {p_ok}/{len(printed)} rejected & {_statement_tex(r)} ({c_ok}/{len(corrected)} verified) \\\\")
+    return (r"\begin{footnotesize}\begin{longtable}{@{}l p{0.4\textwidth} l p{0.4\textwidth}@{}}" "\n"
+            r"\toprule ID & as printed (\textit{source}) & check & corrected form \\ \midrule\endhead" "\n"
             + "\n".join(rows) + "\n\\bottomrule\n\\end{longtable}\\end{footnotesize}\n")
 
 

@@ -132,8 +132,9 @@ def test_key_checks_take_any_role_and_optional_fields():
         _check("some future role", "sanity", 0.0, 0.0, 0.0, 0.0, "verified"),
     ]}
     names = [c["name"] for c in paper.key_checks(rec)]
-    assert names == ["exact identity", "mc value", "lead's distance says this is nearest", "Langevin at large eta",
-                     "Langevin at small eta"]
+    assert names == ["exact identity", "mc value", "lead's distance says this is nearest", "Langevin at large eta"]
+    adequate_only = {"checks": [c for c in rec["checks"] if c["name"] != "Langevin at large eta"]}
+    assert [c["name"] for c in paper.key_checks(adequate_only)][-1] == "Langevin at small eta"
     rows = paper._check_rows(rec["checks"], True)
     assert any("approx." in r and "detectably wrong" in r for r in rows)
     assert any(r.startswith("sanity") for r in rows)

@@ -39,9 +39,9 @@ def fig_b1_boltzmann_1d(result, outdir) -> list[str]:
         # at print width: (a) (b) / (c) across the page (its labels are long) / (d) (e) / (f) and its legend
         # (c) sits in its own subfigure so that its long tick labels do not widen the other panels' margins
         # (d)-(f), the histograms behind (c), are a second figure printed in the paper's appendix
-        fig = plt.figure(figsize=(6.77, 3.7), layout="constrained")
+        fig = plt.figure(figsize=(6.77, 4.3), layout="constrained")
         more = plt.figure(figsize=(6.77, 3.7), layout="constrained")
-        top, middle = fig.subfigures(2, 1, height_ratios=[1.0, 1.0])
+        top, middle = fig.subfigures(2, 1, height_ratios=[1.25, 1.0])
         m = dict(zip("ab", top.subplots(1, 2)))
         m["c"] = middle.subplots(1, 1)
         m.update(more.subplot_mosaic("de;fg"))
@@ -83,7 +83,7 @@ def fig_b1_boltzmann_1d(result, outdir) -> list[str]:
             ax.set_title(f"(a) quadratic: stationary variance,\n{sw['paths']} paths per $\\eta$")
             lo_y, hi_y = ax.get_ylim()
             ax.set_ylim(lo_y, hi_y * (hi_y / lo_y) ** 1.1)  # the data in the lower half, the legend above
-            ax.legend(fontsize=6, loc="upper left")
+            ax.legend(fontsize=6, loc="upper left", frameon=True, framealpha=0.9, edgecolor="none")  # over the line
 
             # (b) quadratic histogram
             ax = axes[0, 1]
