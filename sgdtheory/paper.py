@@ -436,7 +436,7 @@ def key_checks(rec) -> list:
 def _verdict_tex(ch) -> str:
     v = ch.get("verdict", "?")
     ok = _as_expected(ch)
-    mark = r" \textbf{(UNEXPECTED)}" if ok is False else ""
+    mark = r" \mbox{\scriptsize\textbf{(UNEXPECTED)}}" if ok is False else ""  # unbroken in a narrow column
     return tex(v) + mark
 
 
@@ -460,14 +460,15 @@ def _check_rows(checks, with_distance: bool) -> list[str]:
 
 
 def _checks_table(rec, checks=None, caption: str = "") -> str:
-    """A longtable of checks (all of the record's by default)."""
+    """A table of checks across pages (all of the record's by default), \\textwidth wide (xltabular)."""
     checks = rec.get("checks", []) if checks is None else checks
     if not checks:
         return "No checks (the run diverged or produced none).\n"
-    head = (r"\begin{footnotesize}\begin{longtable}{@{}l p{0.40\textwidth} r r l r l@{}}" "\n"
+    head = (r"\begin{footnotesize}\setlength{\tabcolsep}{4pt}"
+            r"\begin{xltabular}{\textwidth}{@{}l X r r l r >{\raggedright\arraybackslash}p{0.11\textwidth}@{}}" "\n"
             + (f"\\caption{{{caption}}}\\\\\n" if caption else "")
             + r"\toprule role & check & prediction & estimate & interval & $d$ & verdict\\ \midrule\endhead" "\n")
-    return head + "\n".join(_check_rows(checks, True)) + "\n\\bottomrule\n\\end{longtable}\\end{footnotesize}\n"
+    return head + "\n".join(_check_rows(checks, True)) + "\n\\bottomrule\n\\end{xltabular}\\end{footnotesize}\n"
 
 
 def _counts(rec) -> tuple[int, int]:
@@ -578,9 +579,12 @@ def _family_section(fam: str, recs: list, figures_in_text: bool = True) -> str:
 
 
 def _key_table(checks) -> str:
-    return ("\\begin{center}\\begin{footnotesize}\\begin{tabular}{@{}l p{0.42\\textwidth} r r l r l@{}}\\toprule\n"
+    """The checks that carry a claim, \\textwidth wide: the check's name takes what the numbers leave (tabularx)."""
+    return ("\\begin{center}\\begin{footnotesize}\\setlength{\\tabcolsep}{4pt}"
+            "\\begin{tabularx}{\\textwidth}{@{}l X r r l r >{\\raggedright\\arraybackslash}p{0.11\\textwidth}@{}}"
+            "\\toprule\n"
             "role & check & prediction & estimate & interval & $d$ & verdict\\\\ \\midrule\n"
-            + "\n".join(_check_rows(checks, True)) + "\n\\bottomrule\\end{tabular}\\end{footnotesize}\\end{center}\n")
+            + "\n".join(_check_rows(checks, True)) + "\n\\bottomrule\\end{tabularx}\\end{footnotesize}\\end{center}\n")
 
 
 def _summary_table(recs: list) -> str:
@@ -603,14 +607,14 @@ def _summary_table(recs: list) -> str:
         figref = f"\\ref{{fig:{fig}}}" if fig else "--"
         rows.append(f"\\hyperref[claim:{cid}]{{{cid}}} & {short(cid, r.get('title', ''))} & {pred} & {est} & "
                     f"{interval} & {verdict} & {status} & {figref} \\\\")
-    return (r"\begin{footnotesize}\begin{longtable}{@{}l p{0.3\textwidth} r r l l r r@{}}" "\n"
+    return (r"\begin{footnotesize}\setlength{\tabcolsep}{4pt}\begin{xltabular}{\textwidth}{@{}l X r r l l r r@{}}" "\n"
             r"\caption{All claims. Prediction and estimate are those of the claim's first Monte Carlo check of role "
             r"``claim'' (with its interval at the run's level; a claim checked only exactly shows its first exact "
             r"check); \emph{as exp.}\ counts the claim's checks whose "
             r"verdict is the expected one.}\label{tab:summary}\\" "\n"
             r"\toprule ID & statement & prediction & estimate & interval & verdict & as exp. & fig.\\ \midrule\endfirsthead" "\n"
             r"\toprule ID & statement & prediction & estimate & interval & verdict & as exp. & fig.\\ \midrule\endhead" "\n"
-            + "\n".join(rows) + "\n\\bottomrule\n\\end{longtable}\\end{footnotesize}\n")
+            + "\n".join(rows) + "\n\\bottomrule\n\\end{xltabular}\\end{footnotesize}\n")
 
 
 def _full_tables(recs: list) -> str:
