@@ -122,7 +122,7 @@ APPENDIX_SUFFIX = "_more"
 
 @contextmanager
 def new_figure(outdir, stem: str, ncols: int = 1, figsize=(4.4, 3.3), row_height: float | None = None,
-               appendix_panels: int = 0):
+               appendix_panels: int = 0, appendix_row_height: float | None = None):
     """``with new_figure(outdir, stem) as (fig, ax, paths): ...`` draws, then saves PNG + PDF.
 
     ``ncols`` panels are laid out by ``grid`` (``ax`` is then a flat array of them; with an odd count the last
@@ -132,17 +132,18 @@ def new_figure(outdir, stem: str, ncols: int = 1, figsize=(4.4, 3.3), row_height
     With ``appendix_panels`` = k the last k panels are drawn in a second figure, saved as
     ``<stem>_more`` (APPENDIX_SUFFIX; the paper prints it in the appendix): ``ax`` still holds all ``ncols``
     panels in order, each figure is laid out by ``grid`` for its own count with the panels' requested widths,
-    and ``fig`` is the first one.
+    and ``fig`` is the first one; ``appendix_row_height`` (default ``row_height``) is the second one's row height.
     """
     if not 0 <= appendix_panels < ncols:
         raise ValueError(f"appendix_panels = {appendix_panels}: must be in [0, ncols = {ncols})")
-    parts = [(stem, ncols - appendix_panels)] + ([(stem + APPENDIX_SUFFIX, appendix_panels)] if appendix_panels else [])
+    parts = [(stem, ncols - appendix_panels, row_height)]
+    if appendix_panels:
+        parts.append((stem + APPENDIX_SUFFIX, appendix_panels, appendix_row_height or row_height))
     with styled() as plt:
         figs, axes = [], []
-        for _, n in parts:
+        for _, n, rh in parts:
             rows, cols = grid(n)
-            fig = plt.figure(figsize=print_size(n, (figsize[0] * n / ncols, figsize[1]), row_height),
-                             layout="constrained")
+            fig = plt.figure(figsize=print_size(n, (figsize[0] * n / ncols, figsize[1]), rh), layout="constrained")
             gs = fig.add_gridspec(rows, cols)
             cells = [gs[i // cols, i % cols] for i in range(n)]
             if n % cols:  # an odd count: the last panel spans what is left of its row
@@ -155,7 +156,7 @@ def new_figure(outdir, stem: str, ncols: int = 1, figsize=(4.4, 3.3), row_height
         paths: list[str] = []
         try:
             yield figs[0], ax, paths
-            for fig, (name, _) in zip(figs, parts):
+            for fig, (name, _, _) in zip(figs, parts):
                 paths.extend(save(fig, outdir, name))
         finally:
             for fig in figs:

@@ -21,7 +21,8 @@ def fig_a6_gradient_flow(result, outdir) -> list[str]:
         intervals (eta = 1/2), against t on a log axis; the loss on the right axis.
     """
     d = result.data
-    with new_figure(outdir, "fig_a6_gradient_flow", ncols=4, figsize=(15.5, 3.5)) as (fig, axes, paths):
+    with new_figure(outdir, "fig_a6_gradient_flow", ncols=4, figsize=(15.5, 3.5),
+                    appendix_panels=2, appendix_row_height=3.2) as (fig, axes, paths):
         # (a) Euler
         ax = axes[0]
         eu = d["euler"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import ci_label, new_figure
+from . import ci_label, legend_below, new_figure
 
 
 def fig_a8_saddle(result, outdir) -> list[str]:
@@ -22,7 +22,8 @@ def fig_a8_saddle(result, outdir) -> list[str]:
     mean, hw = np.array(d["mean"]), np.array(d["half_width"])
     ex, lo, hi, asym = (np.array(d[k]) for k in ("exact", "exact_low", "exact_high", "asymptotic"))
     f = d["fit"]
-    with new_figure(outdir, "fig_a8_saddle", ncols=4, figsize=(15.0, 3.5)) as (fig, axes, paths):
+    with new_figure(outdir, "fig_a8_saddle", ncols=4, figsize=(15.0, 3.5), appendix_panels=2,
+                    appendix_row_height=3.4) as (fig, axes, paths):
         ax = axes[0]
         xx = np.linspace(0.0, x.max() * 1.05, 50)
         ax.plot(xx, d["intercept_pred"] + d["slope_pred"] * xx, color="k",
@@ -92,5 +93,5 @@ def fig_a8_saddle(result, outdir) -> list[str]:
         ax.set_xlabel("unstable coordinate $u$")
         ax.set_ylabel("stable coordinate $v_1$")
         ax.set_title("paths in H's eigen-coordinates (last point inside)")
-        ax.legend(fontsize=6, loc="lower left")
+        legend_below(ax, fontsize=6)  # inside, it covered the paths
     return paths

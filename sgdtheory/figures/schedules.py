@@ -3,6 +3,8 @@ exact (moment recursion) against Monte Carlo with intervals, and every check."""
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 
 from . import ci_label, legend_below, new_figure
@@ -59,8 +61,8 @@ def fig_d12_schedules(result, outdir) -> list[str]:
         ax.axvline(1.0, color="0.6", linewidth=0.8)
         ax.set_yticks(y)
         ax.yaxis.tick_right()
-        ax.set_yticklabels([c.name.replace(" (exact moment recursion)", "").replace("control: ", "ctrl: ")[:44]
-                            for c in mc], fontsize=6)
+        ax.set_yticklabels([textwrap.shorten(c.name.replace(" (exact moment recursion)", "").replace("control: ", "ctrl: "),
+                                             44, placeholder=" ...") for c in mc], fontsize=6)  # cut at a word, marked
         ax.set_xscale("log")
         ax.set_xlabel("value / exact prediction (x: prediction, d: control)")
         ax.set_title(f"(c) Monte Carlo checks ({label})")
