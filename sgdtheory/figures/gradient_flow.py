@@ -22,6 +22,7 @@ def fig_a6_gradient_flow(result, outdir) -> list[str]:
     """
     d = result.data
     with new_figure(outdir, "fig_a6_gradient_flow", ncols=4, figsize=(15.5, 3.5),
+                    row_height=3.0,
                     appendix_panels=2, appendix_row_height=3.2) as (fig, axes, paths):
         # (a) Euler
         ax = axes[0]
@@ -38,7 +39,7 @@ def fig_a6_gradient_flow(result, outdir) -> list[str]:
         ax.set_xlabel("number of steps $N$ (step $t/N$)")
         ax.set_ylabel(r"$|\Phi_N - \Phi(t)|$")
         ax.set_title("(a) Euler / GD: error $O(1/N)$")
-        ax.legend(loc="lower left")
+        legend_below(ax, fontsize=6.5)  # inside, the lines ran through it
         # (b) SGD
         ax = axes[1]
         sg = d["sgd"]
@@ -61,7 +62,7 @@ def fig_a6_gradient_flow(result, outdir) -> list[str]:
         ax.set_ylabel(r"$\sqrt{E|w_N-\Phi(t)|^2}$")
         s = sg["slope"]
         ax.set_title(f"(b) SGD: RMS error $O(N^{{-1/2}})$ (MC slope {s['value']:.3f})")
-        ax.legend(loc="lower left")
+        legend_below(ax, fontsize=6.5)
         # (c) progress theorem
         ax = axes[2]
         pr = d["progress"]
