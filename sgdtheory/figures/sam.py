@@ -18,7 +18,7 @@ def fig_d13_sam(result, outdir) -> list[str]:
     |w_T| against eta h with the exact amplitude eta h rho/(2 - eta h), and a trajectory."""
     d = result.data
     label = ci_label(result)
-    with new_figure(outdir, "fig_d13_sam", ncols=4, figsize=(21.0, 4.6), appendix_panels=2,
+    with new_figure(outdir, "fig_d13_sam", ncols=4, figsize=(21.0, 4.6), row_height=2.5, appendix_panels=2,
                     appendix_row_height=3.0) as (fig, axes, paths):
         ax = axes[0]
         b = d["ball"]
@@ -31,7 +31,7 @@ def fig_d13_sam(result, outdir) -> list[str]:
         ax.set_xlabel(r"$\rho$")
         ax.set_ylabel("error (exact max: SLSQP)")
         ax.set_title(r"(a) first-order max over the $\rho$-ball")
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=6.5, loc="lower right")  # the points rise from lower left to upper right
 
         ax = axes[1]
         ls = d["landscape"]
