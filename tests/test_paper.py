@@ -206,3 +206,16 @@ def test_main_text_pages_come_from_the_appendix_label_and_can_fail(tmp_path):
     assert any(f"main text has {limit + 1} pages" in p for p in paper.page_problems(pdf))
     fake(None, 70)
     assert paper.page_split(pdf) is None and any("no \\label{appendix}" in p for p in paper.page_problems(pdf))
+
+
+def test_secondary_panels_go_to_the_appendix_and_link_back(tmp_path):
+    main, more = tmp_path / "fig_x1_demo.pdf", tmp_path / "fig_x1_demo_more.pdf"
+    rec = {"claim": "X1", "title": "t", "statement": "s", "source": "src", "status": "as expected",
+           "expected_status": "as expected", "elapsed_seconds": 1.0, "settings": {"level": 0.9999},
+           "figures": [str(main), str(more)], "checks": [_check("mc", "claim", 1.0, 1.0, 0.9, 1.1, "verified")]}
+    text = paper._family_section("A", [rec])
+    assert "fig_x1_demo.pdf" in text and "fig_x1_demo_more.pdf" not in text
+    assert r"Further panels: Figure~\ref{fig:fig_x1_demo_more} (appendix)" in text
+    env = paper._figure_env(rec, str(more), False)
+    assert r"\label{fig:fig_x1_demo_more}" in env and r"continued from Figure~\ref{fig:fig_x1_demo}" in env
+    assert paper._figure_name(rec) == "fig_x1_demo"
