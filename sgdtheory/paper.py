@@ -571,7 +571,7 @@ def _family_section(fam: str, recs: list, figures_in_text: bool = True) -> str:
             out += [_figure_env(r, f, True) for f in figs]
         elif figs:
             out.append("Figure" + ("s " if len(figs) > 1 else " ")
-                       + ", ".join(f"\\ref{{fig:{Path(f).stem}}}" for f in figs) + " (appendix).\n")
+                       + ", ".join(f"\\ref{{fig:{Path(f).stem}}}" for f in figs) + ".\n")
         keys = key_checks(r)
         if keys:
             out.append(_key_table(keys))

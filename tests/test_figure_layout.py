@@ -106,7 +106,8 @@ def test_new_figure_moves_the_last_panels_to_an_appendix_figure(tmp_path):
     assert sorted(Path(p).name for p in paths) == sorted(f"{s}.{e}" for s in ("demo", stem_more) for e in ("pdf", "png"))
     assert figures.LAYOUT_PROBLEMS["demo"] == [] and figures.LAYOUT_PROBLEMS[stem_more] == []
     assert abs(axes[0].figure.get_size_inches()[1] - 2 * 3.0) < 1e-9  # three panels: two rows of row_height
-    assert abs(axes[3].figure.get_size_inches()[1] - 4.2 * figures.MAX_SINGLE_WIDTH / 4.25) < 1e-9  # one panel
+    w_all, _ = figures.print_size(4, (17.0, 4.2), 3.0)
+    assert np.allclose(axes[3].figure.get_size_inches(), (w_all, 2.5))  # one panel moved: a row of the whole
     with pytest.raises(ValueError, match="appendix_panels = 2"):
         with figures.new_figure(tmp_path, "bad", ncols=2, appendix_panels=2):
             pass

@@ -131,8 +131,9 @@ def new_figure(outdir, stem: str, ncols: int = 1, figsize=(4.4, 3.3), row_height
 
     With ``appendix_panels`` = k the last k panels are drawn in a second figure, saved as
     ``<stem>_more`` (APPENDIX_SUFFIX; the paper prints it in the appendix): ``ax`` still holds all ``ncols``
-    panels in order, each figure is laid out by ``grid`` for its own count with the panels' requested widths,
-    and ``fig`` is the first one; ``appendix_row_height`` (default ``row_height``) is the second one's row height.
+    panels in order, each figure is laid out by ``grid`` for its own count with the panels' requested widths
+    (a single moved panel keeps the row it had in the whole figure), and ``fig`` is the first one;
+    ``appendix_row_height`` (default ``row_height``) is the second one's row height.
     """
     if not 0 <= appendix_panels < ncols:
         raise ValueError(f"appendix_panels = {appendix_panels}: must be in [0, ncols = {ncols})")
@@ -141,9 +142,13 @@ def new_figure(outdir, stem: str, ncols: int = 1, figsize=(4.4, 3.3), row_height
         parts.append((stem + APPENDIX_SUFFIX, appendix_panels, appendix_row_height or row_height))
     with styled() as plt:
         figs, axes = [], []
-        for _, n, rh in parts:
+        for k, (_, n, rh) in enumerate(parts):
             rows, cols = grid(n)
-            fig = plt.figure(figsize=print_size(n, (figsize[0] * n / ncols, figsize[1]), rh), layout="constrained")
+            size = print_size(n, (figsize[0] * n / ncols, figsize[1]), rh)
+            if k and n == 1:  # one panel moved out keeps the size it had in the whole figure: a row of it
+                w_all, h_all = print_size(ncols, figsize, row_height)
+                size = (w_all, rh or h_all / grid(ncols)[0])
+            fig = plt.figure(figsize=size, layout="constrained")
             gs = fig.add_gridspec(rows, cols)
             cells = [gs[i // cols, i % cols] for i in range(n)]
             if n % cols:  # an odd count: the last panel spans what is left of its row

@@ -40,7 +40,7 @@ def fig_b1_boltzmann_1d(result, outdir) -> list[str]:
         # (c) sits in its own subfigure so that its long tick labels do not widen the other panels' margins
         # (d)-(f), the histograms behind (c), are a second figure printed in the paper's appendix
         fig = plt.figure(figsize=(6.77, 4.3), layout="constrained")
-        more = plt.figure(figsize=(6.77, 3.7), layout="constrained")
+        more = plt.figure(figsize=(6.77, 4.4), layout="constrained")
         top, middle = fig.subfigures(2, 1, height_ratios=[1.25, 1.0])
         m = dict(zip("ab", top.subplots(1, 2)))
         m["c"] = middle.subplots(1, 1)

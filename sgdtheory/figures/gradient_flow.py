@@ -78,7 +78,7 @@ def fig_a6_gradient_flow(result, outdir) -> list[str]:
         ax.set_xlabel(r"flow time $t$;  $\ell(x,y) = \log(1+x^2) + (y-x^2)^2/2$")
         ax.set_ylabel(r"$\ell$")
         ax.set_title(r"(c) progress theorem: $d\ell/dt = -|\nabla\ell|^2$")
-        ax.legend(loc="lower left")
+        legend_below(ax, fontsize=6.5)  # inside, it covered the control curves
         # (d) l = exp(-Phi)
         ax = axes[3]
         ex = d["exponential"]

@@ -113,7 +113,7 @@ def figure_c1(result, outdir) -> list[str]:
         ax.set_xlabel(r"learning rate $\eta$")
         ax.set_ylabel(r"$u\cdot(E[w_m] - w(m\eta))$")
         ax.set_title(f"(c) Monte Carlo over orders, m = {mc['m']} ({ci_label(result)}; lines: exact)")
-        ax.legend(fontsize=6)
+        ax.legend(fontsize=6, loc="upper left")  # the curves rise to the right: this corner is empty
         _slope_panel(axes[3], result)
         axes[3].set_title("(d) slopes (predicted: vertical lines)")
     return paths

@@ -106,7 +106,7 @@ def fig_a7_sampling_order(result, outdir) -> list[str]:
                        label=f"listed order: rank {od['rank_listed'] + 1}")
             ax.axvline(od["b1_reshuffle"], color=COLORS["reshuffle"], linestyle="--", label="random reshuffling")
             ax.axvline(0.0, color=COLORS["with_replacement"], linestyle=":", label="with replacement")
-            ax.legend(fontsize=6)
+            legend_below(ax, fontsize=6, ncol=2)  # inside, it covered bars and the listed order's line
         else:
             ax.text(0.5, 0.5, "n > 7: orders not enumerated", ha="center", va="center", transform=ax.transAxes)
         ax.set_xlabel(r"$|b_1|$ = lim bias/$\eta$")
