@@ -639,7 +639,8 @@ def _errata_ledger(recs: list) -> str:
         p_ok = sum(c.get("verdict") == c.get("expected", "rejected") for c in printed)
         c_ok = sum(c.get("verdict") == c.get("expected", "verified") for c in corrected)
         rows.append(f"\\hyperref[claim:{r['claim']}]{{{r['claim']}}} & {tex(r['title'])} "
-                    f"(\\textit{{{tex(r['source'])}}}) & {p_ok}/{len(printed)} rejected & {_statement_tex(r)} ({c_ok}/{len(corrected)} verified) \\\\")
+                    f"(\\textit{{{tex(r['source'])}}}) & {p_ok}/{len(printed)} rejected & "
+                    f"{_statement_tex(r)} ({c_ok}/{len(corrected)} verified) \\\\")
     return (r"\begin{footnotesize}\begin{longtable}{@{}l p{0.4\textwidth} l p{0.4\textwidth}@{}}" "\n"
             r"\toprule ID & as printed (\textit{source}) & check & corrected form \\ \midrule\endhead" "\n"
             + "\n".join(rows) + "\n\\bottomrule\n\\end{longtable}\\end{footnotesize}\n")

@@ -103,7 +103,8 @@ def test_new_figure_moves_the_last_panels_to_an_appendix_figure(tmp_path):
         assert len(axes) == 4 and {ax.figure for ax in axes[:3]} == {fig} and axes[3].figure is not fig
         for ax in axes:
             ax.plot([1, 2, 3], [3, 1, 2])
-    assert sorted(Path(p).name for p in paths) == sorted(f"{s}.{e}" for s in ("demo", stem_more) for e in ("pdf", "png"))
+    names = sorted(f"{s}.{e}" for s in ("demo", stem_more) for e in ("pdf", "png"))
+    assert sorted(Path(p).name for p in paths) == names
     assert figures.LAYOUT_PROBLEMS["demo"] == [] and figures.LAYOUT_PROBLEMS[stem_more] == []
     assert abs(axes[0].figure.get_size_inches()[1] - 2 * 3.0) < 1e-9  # three panels: two rows of row_height
     w_all, _ = figures.print_size(4, (17.0, 4.2), 3.0)

@@ -66,7 +66,8 @@ def fig_c4(result, outdir) -> list[str]:
     variance and the second-moment estimate with intervals against their exact values."""
     d = result.data
     label = ci_label(result)
-    with new_figure(outdir, "fig_c4_momentum_horizon", ncols=3, figsize=(13.5, 4.0), row_height=2.6) as (fig, axes, paths):
+    with new_figure(outdir, "fig_c4_momentum_horizon", ncols=3, figsize=(13.5, 4.0),
+                    row_height=2.6) as (fig, axes, paths):
         ax = axes[0]
         ex = d["exact"]
         eps = np.array(ex["eps"])

@@ -73,7 +73,8 @@ def fig_b8_bayesian_sgd(result, outdir) -> list[str]:
             pts = _ellipse(np.array(case[key])[:2, :2])
             ax.plot(pts[:, 0], pts[:, 1], color=c, linestyle=ls, linewidth=lw, label=lab)
         ax.set_aspect("equal", adjustable="datalim")
-        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=5))  # the equal aspect widens x: fewer, separated labels
+        # the equal aspect widens x: fewer labels, clear of each other
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=5))
         ax.set_xlabel(r"$\theta_0 - \theta^*_0$")
         ax.set_ylabel(r"$\theta_1 - \theta^*_1$")
         ax.set_title(f"(b) {case['label']} at $\\epsilon^*$: 1-$\\sigma$ ellipses")

@@ -91,7 +91,7 @@ def figure_c1(result, outdir) -> list[str]:
     interval and the predicted exponents."""
     d = result.data
     with new_figure(outdir, "fig_c1_modified_loss", ncols=4, figsize=(17.0, 4.2), row_height=3.0,
-                    appendix_panels=2) as (fig, axes, paths):
+                    appendix_panels=2, appendix_row_height=3.4) as (fig, axes, paths):
         q = d["quadratic"]
         _error_panel(axes[0], q, f"(a) quadratic, m = {q['m']}, exact over orders", q["floor"], q["leading"], q["m"])
         if "polynomial" in d:
@@ -113,7 +113,7 @@ def figure_c1(result, outdir) -> list[str]:
         ax.set_xlabel(r"learning rate $\eta$")
         ax.set_ylabel(r"$u\cdot(E[w_m] - w(m\eta))$")
         ax.set_title(f"(c) Monte Carlo over orders, m = {mc['m']} ({ci_label(result)}; lines: exact)")
-        ax.legend(fontsize=6, loc="upper left")  # the curves rise to the right: this corner is empty
+        legend_below(ax, fontsize=6)  # inside, the rising curves ran through it
         _slope_panel(axes[3], result)
         axes[3].set_title("(d) slopes (predicted: vertical lines)")
     return paths

@@ -61,8 +61,8 @@ def fig_d12_schedules(result, outdir) -> list[str]:
         ax.axvline(1.0, color="0.6", linewidth=0.8)
         ax.set_yticks(y)
         ax.yaxis.tick_right()
-        ax.set_yticklabels([textwrap.shorten(c.name.replace(" (exact moment recursion)", "").replace("control: ", "ctrl: "),
-                                             44, placeholder=" ...") for c in mc], fontsize=6)  # cut at a word, marked
+        names = [c.name.replace(" (exact moment recursion)", "").replace("control: ", "ctrl: ") for c in mc]
+        ax.set_yticklabels([textwrap.shorten(n, 44, placeholder=" ...") for n in names], fontsize=6)  # cut at a word
         ax.set_xscale("log")
         ax.set_xlabel("value / exact prediction (x: prediction, d: control)")
         ax.set_title(f"(c) Monte Carlo checks ({label})")
