@@ -465,7 +465,8 @@ def _checks_table(rec, checks=None, caption: str = "") -> str:
     if not checks:
         return "No checks (the run diverged or produced none).\n"
     head = (r"\begin{footnotesize}\setlength{\tabcolsep}{4pt}"
-            r"\begin{xltabular}{\textwidth}{@{}l X r r l r >{\raggedright\arraybackslash}p{0.11\textwidth}@{}}" "\n"
+            r"\begin{xltabular}{\textwidth}{@{}l >{\raggedright\arraybackslash}X r r l r "
+            r">{\raggedright\arraybackslash}p{0.11\textwidth}@{}}" "\n"
             + (f"\\caption{{{caption}}}\\\\\n" if caption else "")
             + r"\toprule role & check & prediction & estimate & interval & $d$ & verdict\\ \midrule\endhead" "\n")
     return head + "\n".join(_check_rows(checks, True)) + "\n\\bottomrule\n\\end{xltabular}\\end{footnotesize}\n"
@@ -581,7 +582,8 @@ def _family_section(fam: str, recs: list, figures_in_text: bool = True) -> str:
 def _key_table(checks) -> str:
     """The checks that carry a claim, \\textwidth wide: the check's name takes what the numbers leave (tabularx)."""
     return ("\\begin{center}\\begin{footnotesize}\\setlength{\\tabcolsep}{4pt}"
-            "\\begin{tabularx}{\\textwidth}{@{}l X r r l r >{\\raggedright\\arraybackslash}p{0.11\\textwidth}@{}}"
+            "\\begin{tabularx}{\\textwidth}{@{}l >{\\raggedright\\arraybackslash}X r r l r "
+            ">{\\raggedright\\arraybackslash}p{0.11\\textwidth}@{}}"
             "\\toprule\n"
             "role & check & prediction & estimate & interval & $d$ & verdict\\\\ \\midrule\n"
             + "\n".join(_check_rows(checks, True)) + "\n\\bottomrule\\end{tabularx}\\end{footnotesize}\\end{center}\n")
