@@ -14,7 +14,9 @@ A claim is re-run only when its cache key changes.  The key hashes the claim ID,
 seed, the confidence level, the package version and a hash of the package's source files, so results never
 outlive the code that made them.  After the build, ``check_build`` reads latexmk's recorder file and the
 LaTeX log: every file under ``generated/`` that the PDF used must carry this run's stamp (nothing stale),
-and there must be no undefined reference or citation.
+and there must be no undefined reference or citation; the main text (the pages before the one carrying
+``\\label{appendix}``, from ``main.aux``) has at most MAX_MAIN_TEXT_PAGES pages.  A figure's secondary panels
+(``<stem>_more``, ``figures.new_figure(appendix_panels=k)``) are printed in the appendix.
 """
 
 from __future__ import annotations
