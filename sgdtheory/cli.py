@@ -281,7 +281,10 @@ def cmd_paper(args) -> int:
     problems = paper.check_build(paper_dir)
     for msg in problems:
         print(f"sgdtheory paper: {msg}", file=sys.stderr)
-    print(f"{pdf}: {paper.page_count(pdf)} pages; {'OK' if not problems else f'{len(problems)} problems'} "
+    split = paper.page_split(pdf)  # main text: the pages before \label{appendix}
+    pages = f"{paper.page_count(pdf)} pages" + (f" (main text {split['main_text']}, appendix {split['appendix']})"
+                                              if split else "")
+    print(f"{pdf}: {pages}; {'OK' if not problems else f'{len(problems)} problems'} "
           f"({time.perf_counter() - t0:.0f} s in all)")
     return 0 if not problems else 1
 

@@ -14,7 +14,9 @@ A claim is re-run only when its cache key changes.  The key hashes the claim ID,
 seed, the confidence level, the package version and a hash of the package's source files, so results never
 outlive the code that made them.  After the build, ``check_build`` reads latexmk's recorder file and the
 LaTeX log: every file under ``generated/`` that the PDF used must carry this run's stamp (nothing stale),
-and there must be no undefined reference or citation.
+and there must be no undefined reference or citation; the main text (the pages before the one carrying
+``\\label{appendix}``, from ``main.aux``) has at most MAX_MAIN_TEXT_PAGES pages.  A figure's secondary panels
+(``<stem>_more``, ``figures.new_figure(appendix_panels=k)``) are printed in the appendix.
 """
 
 from __future__ import annotations
@@ -47,6 +49,9 @@ LATEX_PACKAGES = "latexmk texlive-latex-base texlive-latex-recommended texlive-f
 
 # families whose figures are printed in the appendix (their ledger and key checks stay in the main text)
 FIGURES_IN_APPENDIX = ("E",)
+
+# the main text (every page before the one carrying \label{appendix}) has at most this many pages (issue 19)
+MAX_MAIN_TEXT_PAGES = 30
 
 # layout findings (figures.layout.problems) that the build reports but does not fail on
 LAYOUT_WARNINGS = ("legend hides data",)
@@ -336,9 +341,9 @@ def write_sources(gen: Path, records: dict, quick: bool, seed: int, level: float
     for fam in FAMILIES:
         put(f"sections/family_{fam}.tex", _family_section(fam, [r for r in ordered if r["claim"][0] == fam],
                                                           figures_in_text=fam not in FIGURES_IN_APPENDIX))
-    put("figures_appendix.tex", "\n".join(_figure_env(r, f, False) for r in ordered
-                                          if r["claim"][0] in FIGURES_IN_APPENDIX
-                                          for f in r["figures"] if f.endswith(".pdf")) + "\n\\FloatBarrier\n")
+    put("figures_appendix.tex", "\n".join(_figure_env(r, f, False) for r in ordered for f in r["figures"]
+                                          if f.endswith(".pdf") and (r["claim"][0] in FIGURES_IN_APPENDIX
+                                                                     or _is_more(f))) + "\n\\FloatBarrier\n")
     put("summary.tex", _summary_table(ordered))
     put("errata.tex", _errata_ledger([r for r in ordered if r["kind"] == "erratum" or r["claim"].startswith("E")]))
     put("checks.tex", _full_tables(ordered))
@@ -408,7 +413,7 @@ def nearest_control(rec):
 def key_checks(rec) -> list:
     """The checks that carry a claim's argument, in table order: the first claim check and the headline one (the
     first Monte Carlo claim check); the nearest control (fewest half-widths from its estimate; exact controls by relative
-    gap); the decisive approximation (the first found detectably wrong, and the first found adequate)."""
+    gap); the decisive approximation (the first found detectably wrong, else the first found adequate)."""
     checks = rec.get("checks") or []
     out = []
 
@@ -425,15 +430,15 @@ def key_checks(rec) -> list:
         if printed:
             add(min(printed, key=lambda c: (_distance(c), _relative_gap(c))))
     approx = [c for c in checks if _role(c) == "approximation"]
-    add(next((c for c in approx if c.get("verdict") != c.get("expected") or "wrong" in str(c.get("verdict"))), None))
-    add(next((c for c in approx if c.get("verdict") == "adequate"), approx[0] if approx else None))
+    add(next((c for c in approx if c.get("verdict") != c.get("expected") or "wrong" in str(c.get("verdict"))),
+             next((c for c in approx if c.get("verdict") == "adequate"), approx[0] if approx else None)))
     return out
 
 
 def _verdict_tex(ch) -> str:
     v = ch.get("verdict", "?")
     ok = _as_expected(ch)
-    mark = r" \textbf{(UNEXPECTED)}" if ok is False else ""
+    mark = r" \mbox{\scriptsize\textbf{(UNEXPECTED)}}" if ok is False else ""  # unbroken in a narrow column
     return tex(v) + mark
 
 
@@ -457,14 +462,16 @@ def _check_rows(checks, with_distance: bool) -> list[str]:
 
 
 def _checks_table(rec, checks=None, caption: str = "") -> str:
-    """A longtable of checks (all of the record's by default)."""
+    """A table of checks across pages (all of the record's by default), \\textwidth wide (xltabular)."""
     checks = rec.get("checks", []) if checks is None else checks
     if not checks:
         return "No checks (the run diverged or produced none).\n"
-    head = (r"\begin{footnotesize}\begin{longtable}{@{}l p{0.40\textwidth} r r l r l@{}}" "\n"
+    head = (r"\begin{footnotesize}\setlength{\tabcolsep}{4pt}"
+            r"\begin{xltabular}{\textwidth}{@{}l >{\raggedright\arraybackslash}X r r l r "
+            r">{\raggedright\arraybackslash}p{0.11\textwidth}@{}}" "\n"
             + (f"\\caption{{{caption}}}\\\\\n" if caption else "")
             + r"\toprule role & check & prediction & estimate & interval & $d$ & verdict\\ \midrule\endhead" "\n")
-    return head + "\n".join(_check_rows(checks, True)) + "\n\\bottomrule\n\\end{longtable}\\end{footnotesize}\n"
+    return head + "\n".join(_check_rows(checks, True)) + "\n\\bottomrule\n\\end{xltabular}\\end{footnotesize}\n"
 
 
 def _counts(rec) -> tuple[int, int]:
@@ -473,7 +480,7 @@ def _counts(rec) -> tuple[int, int]:
 
 
 def _figure_name(rec) -> str | None:
-    pdfs = [Path(f).stem for f in rec.get("figures", []) if f.endswith(".pdf")]
+    pdfs = [Path(f).stem for f in rec.get("figures", []) if f.endswith(".pdf") and not _is_more(f)]
     return pdfs[0] if pdfs else None
 
 
@@ -498,14 +505,33 @@ def _statement_tex(rec) -> str:
     return statement(cid, rec.get("statement", ""), own)
 
 
-def _figure_env(rec, f: str, main_text: bool) -> str:
-    cid = rec["claim"]
+def _is_more(f) -> bool:
+    """A figure of a claim's secondary panels (``<stem>_more``, figures.APPENDIX_SUFFIX): printed in the appendix."""
+    from .figures import APPENDIX_SUFFIX
+
+    return Path(f).stem.endswith(APPENDIX_SUFFIX)
+
+
+def _main_stem(f) -> str:
+    from .figures import APPENDIX_SUFFIX
+
     stem = Path(f).stem
+    return stem[:-len(APPENDIX_SUFFIX)] if stem.endswith(APPENDIX_SUFFIX) else stem
+
+
+def _figure_env(rec, f: str, main_text: bool) -> str:
+    """A figure at its printed size (``_print_size``); the caption names the claim, the script that draws it and
+    the level of its intervals, and links a claim's main figure and its secondary panels (``_more``) both ways."""
+    cid = rec["claim"]
+    stem, base = Path(f).stem, _main_stem(f)
     width, height = _print_size(Path(f))
+    more = [g for g in rec["figures"] if g.endswith(".pdf") and _is_more(g) and _main_stem(g) == stem]
+    link = (f" Further panels: Figure~\\ref{{fig:{Path(more[0]).stem}}} (appendix)." if more and not _is_more(f)
+            else f" Panels continued from Figure~\\ref{{fig:{base}}}." if _is_more(f) else "")
     return ("\\begin{figure}[htbp]\\centering\n"
             f"\\includegraphics[width={width:.2f}in,height={height:.2f}in,keepaspectratio]{{{Path(f).name}}}\n"
-            f"\\caption{{{cid}: made by \\texttt{{{tex(f'experiments/{stem}.py')}}} "
-            f"(\\texttt{{sgdtheory verify {cid}}}); intervals at level {rec['settings']['level']:g}.}}"
+            f"\\caption{{\\hyperref[claim:{cid}]{{{cid}}} (\\texttt{{{tex(f'experiments/{base}.py')}}}); "
+            f"intervals at level {rec['settings']['level']:g}.{link}}}"
             f"\\label{{fig:{stem}}}\n\\end{{figure}}")
 
 
@@ -543,12 +569,12 @@ def _family_section(fam: str, recs: list, figures_in_text: bool = True) -> str:
         out.append(f"\\noindent\\textbf{{Claim.}} {_statement_tex(r)}\\\\\n\\textit{{Source:}} {tex(r['source'])}. "
                    f"\\textit{{Status:}} {tex(r['status'])}: {good} of {total} checks as expected "
                    f"(all of them on p.~\\pageref{{tab:all-{cid}}}; run in {r['elapsed_seconds']:.1f}\\,s).\n")
-        figs = [f for f in r["figures"] if f.endswith(".pdf")]
+        figs = [f for f in r["figures"] if f.endswith(".pdf") and not (figures_in_text and _is_more(f))]
         if figures_in_text:
             out += [_figure_env(r, f, True) for f in figs]
         elif figs:
             out.append("Figure" + ("s " if len(figs) > 1 else " ")
-                       + ", ".join(f"\\ref{{fig:{Path(f).stem}}}" for f in figs) + " (appendix).\n")
+                       + ", ".join(f"\\ref{{fig:{Path(f).stem}}}" for f in figs) + ".\n")
         keys = key_checks(r)
         if keys:
             out.append(_key_table(keys))
@@ -556,9 +582,13 @@ def _family_section(fam: str, recs: list, figures_in_text: bool = True) -> str:
 
 
 def _key_table(checks) -> str:
-    return ("\\begin{center}\\begin{footnotesize}\\begin{tabular}{@{}l p{0.42\\textwidth} r r l r l@{}}\\toprule\n"
+    """The checks that carry a claim, \\textwidth wide: the check's name takes what the numbers leave (tabularx)."""
+    return ("\\begin{center}\\begin{footnotesize}\\setlength{\\tabcolsep}{4pt}"
+            "\\begin{tabularx}{\\textwidth}{@{}l >{\\raggedright\\arraybackslash}X r r l r "
+            ">{\\raggedright\\arraybackslash}p{0.11\\textwidth}@{}}"
+            "\\toprule\n"
             "role & check & prediction & estimate & interval & $d$ & verdict\\\\ \\midrule\n"
-            + "\n".join(_check_rows(checks, True)) + "\n\\bottomrule\\end{tabular}\\end{footnotesize}\\end{center}\n")
+            + "\n".join(_check_rows(checks, True)) + "\n\\bottomrule\\end{tabularx}\\end{footnotesize}\\end{center}\n")
 
 
 def _summary_table(recs: list) -> str:
@@ -581,14 +611,14 @@ def _summary_table(recs: list) -> str:
         figref = f"\\ref{{fig:{fig}}}" if fig else "--"
         rows.append(f"\\hyperref[claim:{cid}]{{{cid}}} & {short(cid, r.get('title', ''))} & {pred} & {est} & "
                     f"{interval} & {verdict} & {status} & {figref} \\\\")
-    return (r"\begin{footnotesize}\begin{longtable}{@{}l p{0.3\textwidth} r r l l r r@{}}" "\n"
+    return (r"\begin{footnotesize}\setlength{\tabcolsep}{4pt}\begin{xltabular}{\textwidth}{@{}l X r r l l r r@{}}" "\n"
             r"\caption{All claims. Prediction and estimate are those of the claim's first Monte Carlo check of role "
             r"``claim'' (with its interval at the run's level; a claim checked only exactly shows its first exact "
             r"check); \emph{as exp.}\ counts the claim's checks whose "
             r"verdict is the expected one.}\label{tab:summary}\\" "\n"
             r"\toprule ID & statement & prediction & estimate & interval & verdict & as exp. & fig.\\ \midrule\endfirsthead" "\n"
             r"\toprule ID & statement & prediction & estimate & interval & verdict & as exp. & fig.\\ \midrule\endhead" "\n"
-            + "\n".join(rows) + "\n\\bottomrule\n\\end{longtable}\\end{footnotesize}\n")
+            + "\n".join(rows) + "\n\\bottomrule\n\\end{xltabular}\\end{footnotesize}\n")
 
 
 def _full_tables(recs: list) -> str:
@@ -612,10 +642,11 @@ def _errata_ledger(recs: list) -> str:
         corrected = [c for c in checks if _role(c) == "claim"]
         p_ok = sum(c.get("verdict") == c.get("expected", "rejected") for c in printed)
         c_ok = sum(c.get("verdict") == c.get("expected", "verified") for c in corrected)
-        rows.append(f"\\hyperref[claim:{r['claim']}]{{{r['claim']}}} & {tex(r['source'])} & {tex(r['title'])} & "
-                    f"{p_ok}/{len(printed)} rejected & {_statement_tex(r)} ({c_ok}/{len(corrected)} verified) \\\\")
-    return (r"\begin{footnotesize}\begin{longtable}{@{}l p{0.1\textwidth} p{0.3\textwidth} l p{0.34\textwidth}@{}}" "\n"
-            r"\toprule ID & source & as printed & check & corrected form \\ \midrule\endhead" "\n"
+        rows.append(f"\\hyperref[claim:{r['claim']}]{{{r['claim']}}} & {tex(r['title'])} "
+                    f"(\\textit{{{tex(r['source'])}}}) & {p_ok}/{len(printed)} rejected & "
+                    f"{_statement_tex(r)} ({c_ok}/{len(corrected)} verified) \\\\")
+    return (r"\begin{footnotesize}\begin{longtable}{@{}l p{0.4\textwidth} l p{0.4\textwidth}@{}}" "\n"
+            r"\toprule ID & as printed (\textit{source}) & check & corrected form \\ \midrule\endhead" "\n"
             + "\n".join(rows) + "\n\\bottomrule\n\\end{longtable}\\end{footnotesize}\n")
 
 
@@ -773,6 +804,7 @@ def check_build(paper_dir: Path) -> list[str]:
     for stem, probs in (manifest.get("layout") or {}).items():  # legends over data are reported, not failed
         problems += [f"figure {stem}: {m}" for m in probs if not m.startswith(LAYOUT_WARNINGS)]
     figs = {u.split("figures/", 1)[1] for u in used if u.startswith("figures/")}
+    problems += page_problems(paper_dir / "main.pdf")
     missing = set(manifest["figures"]) - figs - {f for f in manifest["figures"] if not f.endswith(".pdf")}
     problems += [f"figure {m} was regenerated but not included in the paper" for m in sorted(missing)]
     return problems
@@ -788,5 +820,40 @@ def page_count(pdf: Path) -> int | None:
     return int(m[-1]) if m else None
 
 
+def appendix_page(pdf: Path) -> int | None:
+    """The page on which the appendix starts: the page of ``\\label{appendix}`` in the last build's ``.aux``
+    (``\\newlabel{appendix}{{A}{35}...}``); None when there is no ``.aux`` or no such label."""
+    try:
+        aux = Path(pdf).with_suffix(".aux").read_text(errors="replace")
+    except OSError:
+        return None
+    m = re.findall(r"\\newlabel\{appendix\}\{\{[^{}]*\}\{(\d+)\}", aux)
+    return int(m[-1]) if m else None
+
+
+def page_split(pdf: Path) -> dict | None:
+    """``{"total", "main_text", "appendix"}`` pages of the last build: the main text is every page before the one
+    carrying ``\\label{appendix}``, the appendix (with the references) the rest; None without a build."""
+    total, first = page_count(pdf), appendix_page(pdf)
+    if total is None or first is None:
+        return None
+    return {"total": total, "main_text": first - 1, "appendix": total - first + 1}
+
+
+def page_problems(pdf: Path) -> list[str]:
+    """The structure issue 19 asks for: an appendix whose first page carries ``\\label{appendix}``, and a main
+    text of at most MAX_MAIN_TEXT_PAGES pages (both read from the last build's ``.aux`` and log)."""
+    pdf = Path(pdf)
+    if not pdf.with_suffix(".aux").is_file():
+        return []
+    split = page_split(pdf)
+    if appendix_page(pdf) is None:
+        return [f"{pdf.with_suffix('.aux').name}: no \\label{{appendix}}: the appendix must start with it"]
+    if split is not None and split["main_text"] > MAX_MAIN_TEXT_PAGES:
+        return [f"the main text has {split['main_text']} pages (before \\label{{appendix}}); at most "
+                f"{MAX_MAIN_TEXT_PAGES} allowed: move material to the appendix"]
+    return []
+
+
 __all__ = ["regenerate", "build", "check_build", "write_sources", "cache_key", "package_source_hash", "tex",
-           "PaperError", "page_count"]
+           "PaperError", "page_count", "page_split", "MAX_MAIN_TEXT_PAGES"]

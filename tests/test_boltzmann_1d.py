@@ -225,7 +225,8 @@ def test_derivation_and_figure(quick_result, default, tmp_path):
     assert "v_L/v = -eta*h/2 + 1" in text and "Ito" in text
     assert REGISTRY["B1"].derive(default, latex=True).startswith("\\begin{verbatim}")
     paths = REGISTRY["B1"].figure(quick_result, tmp_path)
-    assert [Path(p).suffix for p in paths] == [".png", ".pdf"] and Path(paths[0]).stat().st_size > 20_000
+    assert [Path(p).suffix for p in paths] == [".png", ".pdf"] * 2 and Path(paths[0]).stat().st_size > 20_000
+    assert Path(paths[3]).stem == Path(paths[1]).stem + "_more"  # secondary panels: the paper's appendix
 
 
 def test_user_config_via_cli(tmp_path):

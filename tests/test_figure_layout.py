@@ -3,6 +3,8 @@ labels running into a neighbouring panel, colliding texts, overlapping panels, l
 small in print -- and pass a clean figure.  Also: the grid and print size of ``figures.new_figure``, and two
 claims' real figures (quick mode) drawn without a layout problem."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -92,6 +94,24 @@ def test_new_figure_records_layout_problems(tmp_path):
             ax.set_title("a title for the panel")
     assert figures.LAYOUT_PROBLEMS["demo"] == []
     assert sorted(p.rsplit(".", 1)[1] for p in paths) == ["pdf", "png"]
+
+
+def test_new_figure_moves_the_last_panels_to_an_appendix_figure(tmp_path):
+    stem_more = "demo" + figures.APPENDIX_SUFFIX
+    with figures.new_figure(tmp_path, "demo", ncols=4, figsize=(17.0, 4.2), row_height=3.0, appendix_panels=1,
+                            appendix_row_height=2.5) as (fig, axes, paths):
+        assert len(axes) == 4 and {ax.figure for ax in axes[:3]} == {fig} and axes[3].figure is not fig
+        for ax in axes:
+            ax.plot([1, 2, 3], [3, 1, 2])
+    names = sorted(f"{s}.{e}" for s in ("demo", stem_more) for e in ("pdf", "png"))
+    assert sorted(Path(p).name for p in paths) == names
+    assert figures.LAYOUT_PROBLEMS["demo"] == [] and figures.LAYOUT_PROBLEMS[stem_more] == []
+    assert abs(axes[0].figure.get_size_inches()[1] - 2 * 3.0) < 1e-9  # three panels: two rows of row_height
+    w_all, _ = figures.print_size(4, (17.0, 4.2), 3.0)
+    assert np.allclose(axes[3].figure.get_size_inches(), (w_all, 2.5))  # one panel moved: a row of the whole
+    with pytest.raises(ValueError, match="appendix_panels = 2"):
+        with figures.new_figure(tmp_path, "bad", ncols=2, appendix_panels=2):
+            pass
 
 
 @pytest.mark.parametrize("claim_id", ["A2", "C2"])

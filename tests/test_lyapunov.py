@@ -261,7 +261,8 @@ def test_derivation_and_figure(quick_result, tmp_path):
     assert "antisym(S A^T) + eta [S, H]/2 = [[0, 0], [0, 0]]" in text
     assert REGISTRY["B2"].derive(cl.default_instance(), latex=True).startswith("\\begin{verbatim}")
     paths = REGISTRY["B2"].figure(quick_result, tmp_path)
-    assert [Path(p).suffix for p in paths] == [".png", ".pdf"] and Path(paths[0]).stat().st_size > 20_000
+    assert [Path(p).suffix for p in paths] == [".png", ".pdf"] * 2 and Path(paths[0]).stat().st_size > 20_000
+    assert Path(paths[3]).stem == Path(paths[1]).stem + "_more"  # secondary panels: the paper's appendix
 
 
 def test_user_config_via_cli(tmp_path):

@@ -132,8 +132,9 @@ def test_key_checks_take_any_role_and_optional_fields():
         _check("some future role", "sanity", 0.0, 0.0, 0.0, 0.0, "verified"),
     ]}
     names = [c["name"] for c in paper.key_checks(rec)]
-    assert names == ["exact identity", "mc value", "lead's distance says this is nearest", "Langevin at large eta",
-                     "Langevin at small eta"]
+    assert names == ["exact identity", "mc value", "lead's distance says this is nearest", "Langevin at large eta"]
+    adequate_only = {"checks": [c for c in rec["checks"] if c["name"] != "Langevin at large eta"]}
+    assert [c["name"] for c in paper.key_checks(adequate_only)][-1] == "Langevin at small eta"
     rows = paper._check_rows(rec["checks"], True)
     assert any("approx." in r and "detectably wrong" in r for r in rows)
     assert any(r.startswith("sanity") for r in rows)
@@ -183,3 +184,38 @@ def test_check_build_fails_on_figure_layout_problems(paper_dir):
     problems = paper.check_build(paper_dir)
     assert any("fig_e2_demo" in p and "text overlaps text" in p for p in problems)
     assert not any("legend hides data" in p for p in problems)
+
+
+def test_main_text_pages_come_from_the_appendix_label_and_can_fail(tmp_path):
+    assert r"\label{appendix}" in (PAPER / "main.tex").read_text()  # the appendix's first page carries it
+    pdf = tmp_path / "main.pdf"
+    assert paper.page_split(pdf) is None and paper.page_problems(pdf) == []  # no build yet: nothing to say
+    limit = paper.MAX_MAIN_TEXT_PAGES
+
+    def fake(first_appendix_page: int | None, total: int):
+        (tmp_path / "main.log").write_text(f"Output written on main.pdf ({total} pages, 1 bytes).\n")
+        label = "" if first_appendix_page is None else \
+            rf"\newlabel{{appendix}}{{{{A}}{{{first_appendix_page}}}{{All checks}}{{appendix.A}}{{}}}}" + "\n"
+        (tmp_path / "main.aux").write_text(r"\newlabel{sec:summary}{{3}{2}{Summary}{section.3}{}}" + "\n" + label)
+
+    fake(limit + 1, 70)
+    assert paper.page_split(pdf) == {"total": 70, "main_text": limit, "appendix": 70 - limit}
+    assert paper.page_problems(pdf) == []
+    fake(limit + 2, 70)
+    assert paper.page_split(pdf)["main_text"] == limit + 1
+    assert any(f"main text has {limit + 1} pages" in p for p in paper.page_problems(pdf))
+    fake(None, 70)
+    assert paper.page_split(pdf) is None and any("no \\label{appendix}" in p for p in paper.page_problems(pdf))
+
+
+def test_secondary_panels_go_to_the_appendix_and_link_back(tmp_path):
+    main, more = tmp_path / "fig_x1_demo.pdf", tmp_path / "fig_x1_demo_more.pdf"
+    rec = {"claim": "X1", "title": "t", "statement": "s", "source": "src", "status": "as expected",
+           "expected_status": "as expected", "elapsed_seconds": 1.0, "settings": {"level": 0.9999},
+           "figures": [str(main), str(more)], "checks": [_check("mc", "claim", 1.0, 1.0, 0.9, 1.1, "verified")]}
+    text = paper._family_section("A", [rec])
+    assert "fig_x1_demo.pdf" in text and "fig_x1_demo_more.pdf" not in text
+    assert r"Further panels: Figure~\ref{fig:fig_x1_demo_more} (appendix)" in text
+    env = paper._figure_env(rec, str(more), False)
+    assert r"\label{fig:fig_x1_demo_more}" in env and r"continued from Figure~\ref{fig:fig_x1_demo}" in env
+    assert paper._figure_name(rec) == "fig_x1_demo"

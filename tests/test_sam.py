@@ -160,7 +160,8 @@ def test_derivation_and_figure(quick_result, tmp_path):
     text = REGISTRY["D13"].derive(cl.default_instance())
     assert "A = -eta*h*rho/(eta*h - 2)" in text and "Interval.open(0, 2)" in text
     paths = REGISTRY["D13"].figure(quick_result, tmp_path)
-    assert [Path(p).suffix for p in paths] == [".png", ".pdf"] and Path(paths[0]).stat().st_size > 20_000
+    assert [Path(p).suffix for p in paths] == [".png", ".pdf"] * 2 and Path(paths[0]).stat().st_size > 20_000
+    assert Path(paths[3]).stem == Path(paths[1]).stem + "_more"  # secondary panels: the paper's appendix
 
 
 def test_user_config_via_cli(tmp_path):

@@ -116,27 +116,53 @@ def print_size(n: int, figsize, row_height: float | None = None) -> tuple[float,
     return cols * panel_w * s, rows * row_h
 
 
+# A figure saved as ``<stem>_more`` holds the secondary panels of ``<stem>``: the paper prints it in the appendix
+APPENDIX_SUFFIX = "_more"
+
+
 @contextmanager
-def new_figure(outdir, stem: str, ncols: int = 1, figsize=(4.4, 3.3), row_height: float | None = None):
+def new_figure(outdir, stem: str, ncols: int = 1, figsize=(4.4, 3.3), row_height: float | None = None,
+               appendix_panels: int = 0, appendix_row_height: float | None = None):
     """``with new_figure(outdir, stem) as (fig, ax, paths): ...`` draws, then saves PNG + PDF.
 
     ``ncols`` panels are laid out by ``grid`` (``ax`` is then a flat array of them; with an odd count the last
     panel spans the rest of its row) at ``print_size`` with matplotlib's constrained layout, so labels of neighbouring panels do not
     collide.  ``paths`` is filled with the two saved paths when the block ends; the figure is closed.
+
+    With ``appendix_panels`` = k the last k panels are drawn in a second figure, saved as
+    ``<stem>_more`` (APPENDIX_SUFFIX; the paper prints it in the appendix): ``ax`` still holds all ``ncols``
+    panels in order, each figure is laid out by ``grid`` for its own count with the panels' requested widths
+    (a single moved panel keeps the row it had in the whole figure), and ``fig`` is the first one;
+    ``appendix_row_height`` (default ``row_height``) is the second one's row height.
     """
+    if not 0 <= appendix_panels < ncols:
+        raise ValueError(f"appendix_panels = {appendix_panels}: must be in [0, ncols = {ncols})")
+    parts = [(stem, ncols - appendix_panels, row_height)]
+    if appendix_panels:
+        parts.append((stem + APPENDIX_SUFFIX, appendix_panels, appendix_row_height or row_height))
     with styled() as plt:
-        rows, cols = grid(ncols)
-        fig = plt.figure(figsize=print_size(ncols, figsize, row_height), layout="constrained")
-        gs = fig.add_gridspec(rows, cols)
-        cells = [gs[i // cols, i % cols] for i in range(ncols)]
-        if ncols % cols:  # an odd count: the last panel spans what is left of its row
-            cells[-1] = gs[rows - 1, (ncols - 1) % cols:]
-        ax = np.array([fig.add_subplot(c) for c in cells], dtype=object)
+        figs, axes = [], []
+        for k, (_, n, rh) in enumerate(parts):
+            rows, cols = grid(n)
+            size = print_size(n, (figsize[0] * n / ncols, figsize[1]), rh)
+            if k and n == 1:  # one panel moved out keeps the size it had in the whole figure: a row of it
+                w_all, h_all = print_size(ncols, figsize, row_height)
+                size = (w_all, rh or h_all / grid(ncols)[0])
+            fig = plt.figure(figsize=size, layout="constrained")
+            gs = fig.add_gridspec(rows, cols)
+            cells = [gs[i // cols, i % cols] for i in range(n)]
+            if n % cols:  # an odd count: the last panel spans what is left of its row
+                cells[-1] = gs[rows - 1, (n - 1) % cols:]
+            axes += [fig.add_subplot(c) for c in cells]
+            figs.append(fig)
+        ax = np.array(axes, dtype=object)
         if ncols == 1:
             ax = ax[0]
         paths: list[str] = []
         try:
-            yield fig, ax, paths
-            paths.extend(save(fig, outdir, stem))
+            yield figs[0], ax, paths
+            for fig, (name, _, _) in zip(figs, parts):
+                paths.extend(save(fig, outdir, name))
         finally:
-            plt.close(fig)
+            for fig in figs:
+                plt.close(fig)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import ci_label, new_figure
+from . import ci_label, legend_below, new_figure
 
 
 def _err(ax, x, est, **kw):
@@ -66,7 +66,8 @@ def fig_c4(result, outdir) -> list[str]:
     variance and the second-moment estimate with intervals against their exact values."""
     d = result.data
     label = ci_label(result)
-    with new_figure(outdir, "fig_c4_momentum_horizon", ncols=3, figsize=(13.5, 4.0)) as (fig, axes, paths):
+    with new_figure(outdir, "fig_c4_momentum_horizon", ncols=3, figsize=(13.5, 4.0),
+                    row_height=2.6) as (fig, axes, paths):
         ax = axes[0]
         ex = d["exact"]
         eps = np.array(ex["eps"])
@@ -77,7 +78,7 @@ def fig_c4(result, outdir) -> list[str]:
         ax.set_xlabel("$\\varepsilon$ ($1/N_1 = a\\varepsilon$, $\\eta'_1 = c\\varepsilon$)")
         ax.set_ylabel("|relative difference| batch $B$ vs 1 (exact)")
         ax.set_title("(a) exact discrete Lyapunov")
-        ax.legend(fontsize=7)
+        legend_below(ax, fontsize=6.5)  # inside, it covered the curves
         ax = axes[1]
         hb = d["heavy_ball"]
         for k, rule in enumerate(("scaled", "unscaled")):

@@ -30,7 +30,8 @@ def fig_b8_bayesian_sgd(result, outdir) -> list[str]:
     A, C, N, S = np.array(p["A"]), np.array(p["C"]), p["N"], p["batch_size"]
     curve = tb.KLCurve(A, C, N, S)
     e = d["eps_star"]
-    with new_figure(outdir, "fig_b8_bayesian_sgd", ncols=3, figsize=(14.0, 4.6), row_height=3.3) as (fig, axes, paths):
+    with new_figure(outdir, "fig_b8_bayesian_sgd", ncols=3, figsize=(14.0, 4.6), row_height=3.3,
+                    appendix_panels=1) as (fig, axes, paths):
         ax = axes[0]
         ms = np.array([r["m"] for r in d["sweep"]])
         hi = min(1.25 * ms.max(), 0.98 * curve.stability_limit / e)
@@ -72,6 +73,8 @@ def fig_b8_bayesian_sgd(result, outdir) -> list[str]:
             pts = _ellipse(np.array(case[key])[:2, :2])
             ax.plot(pts[:, 0], pts[:, 1], color=c, linestyle=ls, linewidth=lw, label=lab)
         ax.set_aspect("equal", adjustable="datalim")
+        # the equal aspect widens x: fewer labels, clear of each other
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=5))
         ax.set_xlabel(r"$\theta_0 - \theta^*_0$")
         ax.set_ylabel(r"$\theta_1 - \theta^*_1$")
         ax.set_title(f"(b) {case['label']} at $\\epsilon^*$: 1-$\\sigma$ ellipses")

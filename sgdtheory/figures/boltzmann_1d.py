@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import ci_label, save, styled
+from . import APPENDIX_SUFFIX, ci_label, save, styled
 
 
 SHORT = {"gauss_exact": "N(0, exact v)", "gauss_langevin": "N(0, Langevin v)", "boltzmann_small": "Boltzmann",
@@ -38,11 +38,13 @@ def fig_b1_boltzmann_1d(result, outdir) -> list[str]:
     with styled() as plt:
         # at print width: (a) (b) / (c) across the page (its labels are long) / (d) (e) / (f) and its legend
         # (c) sits in its own subfigure so that its long tick labels do not widen the other panels' margins
-        fig = plt.figure(figsize=(6.77, 7.4), layout="constrained")
-        top, middle, bottom = fig.subfigures(3, 1, height_ratios=[1.0, 1.0, 2.0])
+        # (d)-(f), the histograms behind (c), are a second figure printed in the paper's appendix
+        fig = plt.figure(figsize=(6.77, 4.3), layout="constrained")
+        more = plt.figure(figsize=(6.77, 4.4), layout="constrained")
+        top, middle = fig.subfigures(2, 1, height_ratios=[1.25, 1.0])
         m = dict(zip("ab", top.subplots(1, 2)))
         m["c"] = middle.subplots(1, 1)
-        m.update(bottom.subplot_mosaic("de;fg"))
+        m.update(more.subplot_mosaic("de;fg"))
         axes = np.array([[m["a"], m["b"], m["c"]], [m["d"], m["e"], m["f"]]])
         m["g"].axis("off")
         paths: list[str] = []
@@ -81,7 +83,7 @@ def fig_b1_boltzmann_1d(result, outdir) -> list[str]:
             ax.set_title(f"(a) quadratic: stationary variance,\n{sw['paths']} paths per $\\eta$")
             lo_y, hi_y = ax.get_ylim()
             ax.set_ylim(lo_y, hi_y * (hi_y / lo_y) ** 1.1)  # the data in the lower half, the legend above
-            ax.legend(fontsize=6, loc="upper left")
+            ax.legend(fontsize=6, loc="upper left", frameon=True, framealpha=0.9, edgecolor="none")  # over the line
 
             # (b) quadratic histogram
             ax = axes[0, 1]
@@ -159,6 +161,8 @@ def fig_b1_boltzmann_1d(result, outdir) -> list[str]:
             m["g"].legend(*ax.get_legend_handles_labels(), fontsize=7, loc="center left", title="(f)",
                           title_fontsize=8)
             paths.extend(save(fig, outdir, "fig_b1_boltzmann_1d"))
+            paths.extend(save(more, outdir, "fig_b1_boltzmann_1d" + APPENDIX_SUFFIX))
         finally:
             plt.close(fig)
+            plt.close(more)
     return paths

@@ -21,7 +21,9 @@ def fig_a6_gradient_flow(result, outdir) -> list[str]:
         intervals (eta = 1/2), against t on a log axis; the loss on the right axis.
     """
     d = result.data
-    with new_figure(outdir, "fig_a6_gradient_flow", ncols=4, figsize=(15.5, 3.5)) as (fig, axes, paths):
+    with new_figure(outdir, "fig_a6_gradient_flow", ncols=4, figsize=(15.5, 3.5),
+                    row_height=3.0,
+                    appendix_panels=2, appendix_row_height=3.2) as (fig, axes, paths):
         # (a) Euler
         ax = axes[0]
         eu = d["euler"]
@@ -37,7 +39,7 @@ def fig_a6_gradient_flow(result, outdir) -> list[str]:
         ax.set_xlabel("number of steps $N$ (step $t/N$)")
         ax.set_ylabel(r"$|\Phi_N - \Phi(t)|$")
         ax.set_title("(a) Euler / GD: error $O(1/N)$")
-        ax.legend(loc="lower left")
+        legend_below(ax, fontsize=6.5)  # inside, the lines ran through it
         # (b) SGD
         ax = axes[1]
         sg = d["sgd"]
@@ -60,7 +62,7 @@ def fig_a6_gradient_flow(result, outdir) -> list[str]:
         ax.set_ylabel(r"$\sqrt{E|w_N-\Phi(t)|^2}$")
         s = sg["slope"]
         ax.set_title(f"(b) SGD: RMS error $O(N^{{-1/2}})$ (MC slope {s['value']:.3f})")
-        ax.legend(loc="lower left")
+        legend_below(ax, fontsize=6.5)
         # (c) progress theorem
         ax = axes[2]
         pr = d["progress"]
@@ -76,7 +78,7 @@ def fig_a6_gradient_flow(result, outdir) -> list[str]:
         ax.set_xlabel(r"flow time $t$;  $\ell(x,y) = \log(1+x^2) + (y-x^2)^2/2$")
         ax.set_ylabel(r"$\ell$")
         ax.set_title(r"(c) progress theorem: $d\ell/dt = -|\nabla\ell|^2$")
-        ax.legend(loc="lower left")
+        legend_below(ax, fontsize=6.5)  # inside, it covered the control curves
         # (d) l = exp(-Phi)
         ax = axes[3]
         ex = d["exponential"]

@@ -90,7 +90,8 @@ def figure_c1(result, outdir) -> list[str]:
     orders: projected mean errors with intervals and the exact order average; (d) every slope with its
     interval and the predicted exponents."""
     d = result.data
-    with new_figure(outdir, "fig_c1_modified_loss", ncols=4, figsize=(17.0, 4.2), row_height=3.0) as (fig, axes, paths):
+    with new_figure(outdir, "fig_c1_modified_loss", ncols=4, figsize=(17.0, 4.2), row_height=3.0,
+                    appendix_panels=2, appendix_row_height=3.4) as (fig, axes, paths):
         q = d["quadratic"]
         _error_panel(axes[0], q, f"(a) quadratic, m = {q['m']}, exact over orders", q["floor"], q["leading"], q["m"])
         if "polynomial" in d:
@@ -112,7 +113,7 @@ def figure_c1(result, outdir) -> list[str]:
         ax.set_xlabel(r"learning rate $\eta$")
         ax.set_ylabel(r"$u\cdot(E[w_m] - w(m\eta))$")
         ax.set_title(f"(c) Monte Carlo over orders, m = {mc['m']} ({ci_label(result)}; lines: exact)")
-        ax.legend(fontsize=6)
+        legend_below(ax, fontsize=6)  # inside, the rising curves ran through it
         _slope_panel(axes[3], result)
         axes[3].set_title("(d) slopes (predicted: vertical lines)")
     return paths
@@ -124,7 +125,8 @@ _C2_LABELS = {"gd": r"$L+\frac{\eta}{4}|\nabla L|^2$ (claim)"}
 def figure_c2(result, outdir) -> list[str]:
     """(a) one GD step against the flows; (b) N = T/eta steps at fixed time; (c) the 1-D quartic; (d) slopes."""
     d = result.data
-    with new_figure(outdir, "fig_c2_gd_modified_loss", ncols=4, figsize=(17.0, 4.2), row_height=3.0) as (fig, axes, paths):
+    with new_figure(outdir, "fig_c2_gd_modified_loss", ncols=4, figsize=(17.0, 4.2), row_height=3.0,
+                    appendix_panels=2) as (fig, axes, paths):
         _error_panel(axes[0], d["one_step"], "(a) one GD step (quadratic)", d["one_step"]["floor"], None, 1, _C2_LABELS)
         _error_panel(axes[1], d["fixed_time"], f"(b) fixed time T = {d['fixed_time']['T']:g} (quadratic)",
                      d["fixed_time"]["floor"], None, 1, _C2_LABELS)

@@ -26,7 +26,8 @@ def fig_b2_stationary_covariance(result, outdir) -> list[str]:
     label = ci_label(result)
     n_rows = sum(len(d["cases"][k]["stats"]) for k in ("user", "prop_H", "isotropic"))
     height = max(4.8, 0.14 * n_rows + 1.2)
-    with new_figure(outdir, "fig_b2_stationary_covariance", ncols=3, figsize=(14.0, height), row_height=2.7) as (fig, axes, paths):
+    with new_figure(outdir, "fig_b2_stationary_covariance", ncols=3, figsize=(14.0, height), row_height=3.3,
+                    appendix_panels=1) as (fig, axes, paths):
         ax = axes[0]
         case = d["cases"]["user"]
         styles = (("S_mc", "Monte Carlo", "k", "-", 2.4), ("S_exact", "exact discrete Lyapunov", "C1", "--", 1.4),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import ci_label, new_figure
+from . import ci_label, legend_below, new_figure
 
 
 def fig_a8_saddle(result, outdir) -> list[str]:
@@ -22,7 +22,8 @@ def fig_a8_saddle(result, outdir) -> list[str]:
     mean, hw = np.array(d["mean"]), np.array(d["half_width"])
     ex, lo, hi, asym = (np.array(d[k]) for k in ("exact", "exact_low", "exact_high", "asymptotic"))
     f = d["fit"]
-    with new_figure(outdir, "fig_a8_saddle", ncols=4, figsize=(15.0, 3.5)) as (fig, axes, paths):
+    with new_figure(outdir, "fig_a8_saddle", ncols=4, figsize=(15.0, 3.5), appendix_panels=2,
+                    appendix_row_height=3.4) as (fig, axes, paths):
         ax = axes[0]
         xx = np.linspace(0.0, x.max() * 1.05, 50)
         ax.plot(xx, d["intercept_pred"] + d["slope_pred"] * xx, color="k",
@@ -37,8 +38,8 @@ def fig_a8_saddle(result, outdir) -> list[str]:
                 f"[{f['intercept_low']:.3f}, {f['intercept_high']:.3f}] vs {d['intercept_pred']:.3f}")
         ax.set_xlabel(r"$\log(1/\sigma)$")
         ax.set_ylabel(r"mean exit step $E\,\tau$")
-        ax.set_title("A8: SGD from the saddle escapes in ~log(1/noise)")
-        ax.set_ylim(0.0, 1.8 * float(np.max(mean)))
+        ax.set_title(r"(a) escape time $\approx \log(1/\sigma)/\log(1+\eta\lambda)$")
+        ax.set_ylim(0.0, 2.1 * float(np.max(mean)))  # the legend above the last points
         ax.legend(fontsize=6, loc="upper left")
 
         ax = axes[1]
@@ -49,7 +50,7 @@ def fig_a8_saddle(result, outdir) -> list[str]:
         ax.plot(x, np.full_like(x, -0.5), color="C2", linestyle="--", label="control: continuous first passage (-1/2)")
         ax.set_xlabel(r"$\log(1/\sigma)$")
         ax.set_ylabel(r"$E\,\tau$ - asymptotic line (steps)")
-        ax.set_title("residuals at the checks' resolution")
+        ax.set_title("(b) residuals at the checks' resolution")
         ax.legend(fontsize=6)
 
         ax = axes[2]
@@ -65,7 +66,7 @@ def fig_a8_saddle(result, outdir) -> list[str]:
         ax.set_ylim(1e-6, 1.5)
         ax.set_xlabel("step $k$")
         ax.set_ylabel(r"$P(\tau > k)$")
-        ax.set_title(f"exit-time law at $\\sigma$ = {s['sigma']:.3g}")
+        ax.set_title(f"(c) exit-time law at $\\sigma$ = {s['sigma']:.3g}")
         ax.legend(fontsize=6, loc="lower left")
 
         ax = axes[3]
@@ -91,6 +92,6 @@ def fig_a8_saddle(result, outdir) -> list[str]:
         ax.set_aspect("equal")
         ax.set_xlabel("unstable coordinate $u$")
         ax.set_ylabel("stable coordinate $v_1$")
-        ax.set_title("paths in H's eigen-coordinates (last point inside)")
-        ax.legend(fontsize=6, loc="lower left")
+        ax.set_title("(d) paths in H's eigen-coordinates")
+        legend_below(ax, fontsize=6)  # inside, it covered the paths
     return paths

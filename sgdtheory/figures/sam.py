@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 from numpy.polynomial import polynomial as P
 
@@ -16,7 +18,8 @@ def fig_d13_sam(result, outdir) -> list[str]:
     |w_T| against eta h with the exact amplitude eta h rho/(2 - eta h), and a trajectory."""
     d = result.data
     label = ci_label(result)
-    with new_figure(outdir, "fig_d13_sam", ncols=4, figsize=(21.0, 4.6)) as (fig, axes, paths):
+    with new_figure(outdir, "fig_d13_sam", ncols=4, figsize=(21.0, 4.6), row_height=2.5, appendix_panels=2,
+                    appendix_row_height=3.0) as (fig, axes, paths):
         ax = axes[0]
         b = d["ball"]
         rho = np.array(b["rho"])
@@ -28,7 +31,7 @@ def fig_d13_sam(result, outdir) -> list[str]:
         ax.set_xlabel(r"$\rho$")
         ax.set_ylabel("error (exact max: SLSQP)")
         ax.set_title(r"(a) first-order max over the $\rho$-ball")
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=6.5, loc="lower right")  # the points rise from lower left to upper right
 
         ax = axes[1]
         ls = d["landscape"]
@@ -61,7 +64,8 @@ def fig_d13_sam(result, outdir) -> list[str]:
                     ms=7, mfc="none")
         ax.set_yticks(y)
         ax.yaxis.tick_right()
-        ax.set_yticklabels([c.name.replace("control: ", "ctrl: ")[:40] for c in props], fontsize=6)
+        ax.set_yticklabels([textwrap.shorten(c.name.replace("control: ", "ctrl: "), 40, placeholder=" ...")
+                            for c in props], fontsize=6)  # cut at a word, marked
         ax.set_xlim(-0.05, 1.05)
         ax.set_xlabel(f"proportion ({label}); x: prediction, d: control")
         ax.set_title("(c) outcomes")

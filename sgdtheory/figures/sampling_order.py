@@ -34,7 +34,8 @@ def fig_a7_sampling_order(result, outdir) -> list[str]:
     mc = [d["mc"][k] for k in sorted(d["mc"], key=int)]
     etas = np.array([m["eta"] for m in mc])
     b1c, b1r = np.array(d["b1"]["cyclic"]), np.array(d["b1"]["reshuffle"])
-    with new_figure(outdir, "fig_a7_sampling_order", ncols=4, figsize=(17.0, 3.9), row_height=3.2) as (fig, axes, paths):
+    with new_figure(outdir, "fig_a7_sampling_order", ncols=4, figsize=(17.0, 3.9), row_height=3.2,
+                    appendix_panels=2) as (fig, axes, paths):
         ax = axes[0]
         ax.plot(eta, cv["bias_cyclic"], color=COLORS["cyclic"], label=r"cyclic $|E w - w^*|$ exact")
         ax.plot(eta, cv["proj_reshuffle"], color=COLORS["reshuffle"],
@@ -105,7 +106,7 @@ def fig_a7_sampling_order(result, outdir) -> list[str]:
                        label=f"listed order: rank {od['rank_listed'] + 1}")
             ax.axvline(od["b1_reshuffle"], color=COLORS["reshuffle"], linestyle="--", label="random reshuffling")
             ax.axvline(0.0, color=COLORS["with_replacement"], linestyle=":", label="with replacement")
-            ax.legend(fontsize=6)
+            legend_below(ax, fontsize=6, ncol=2)  # inside, it covered bars and the listed order's line
         else:
             ax.text(0.5, 0.5, "n > 7: orders not enumerated", ha="center", va="center", transform=ax.transAxes)
         ax.set_xlabel(r"$|b_1|$ = lim bias/$\eta$")

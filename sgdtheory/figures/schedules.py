@@ -3,6 +3,8 @@ exact (moment recursion) against Monte Carlo with intervals, and every check."""
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 
 from . import ci_label, legend_below, new_figure
@@ -17,7 +19,8 @@ def fig_d12_schedules(result, outdir) -> list[str]:
     d = result.data
     label = ci_label(result)
     steps = np.array(d["steps"])
-    with new_figure(outdir, "fig_d12_schedules", ncols=3, figsize=(17.0, 4.8), row_height=2.7) as (fig, axes, paths):
+    with new_figure(outdir, "fig_d12_schedules", ncols=3, figsize=(17.0, 4.8), row_height=2.7,
+                    appendix_panels=1) as (fig, axes, paths):
         ax = axes[0]
         for i, key in enumerate(k for k in ORDER if k in d["schedules"]):
             ax.plot(steps, d["schedules"][key]["lr"], color=f"C{i}", label=key, linestyle=["-", "--", ":", "-."][i % 4])
@@ -58,8 +61,8 @@ def fig_d12_schedules(result, outdir) -> list[str]:
         ax.axvline(1.0, color="0.6", linewidth=0.8)
         ax.set_yticks(y)
         ax.yaxis.tick_right()
-        ax.set_yticklabels([c.name.replace(" (exact moment recursion)", "").replace("control: ", "ctrl: ")[:44]
-                            for c in mc], fontsize=6)
+        names = [c.name.replace(" (exact moment recursion)", "").replace("control: ", "ctrl: ") for c in mc]
+        ax.set_yticklabels([textwrap.shorten(n, 44, placeholder=" ...") for n in names], fontsize=6)  # cut at a word
         ax.set_xscale("log")
         ax.set_xlabel("value / exact prediction (x: prediction, d: control)")
         ax.set_title(f"(c) Monte Carlo checks ({label})")
