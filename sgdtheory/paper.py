@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 from . import __version__
+from .claims.base import UNDECIDED
 from .results import atomic_write_text, versions
 from .stats import DEFAULT_LEVEL, familywise_bound
 
@@ -391,8 +392,10 @@ def _relative_gap(ch) -> float:
 
 
 def _as_expected(ch) -> bool | None:
+    """Whether a check came out as planned; None when nothing was planned (no expectation, or an
+    approximation whose planned half-width could not decide it: such a check is reported, not counted)."""
     exp = ch.get("expected")
-    return None if not exp else ch.get("verdict") == exp
+    return None if not exp or exp == UNDECIDED else ch.get("verdict") == exp
 
 
 def headline(rec):
@@ -430,7 +433,7 @@ def key_checks(rec) -> list:
         if printed:
             add(min(printed, key=lambda c: (_distance(c), _relative_gap(c))))
     approx = [c for c in checks if _role(c) == "approximation"]
-    add(next((c for c in approx if c.get("verdict") != c.get("expected") or "wrong" in str(c.get("verdict"))),
+    add(next((c for c in approx if _as_expected(c) is False or "wrong" in str(c.get("verdict"))),
              next((c for c in approx if c.get("verdict") == "adequate"), approx[0] if approx else None)))
     return out
 

@@ -139,6 +139,12 @@ def test_key_checks_take_any_role_and_optional_fields():
     assert any("approx." in r and "detectably wrong" in r for r in rows)
     assert any(r.startswith("sanity") for r in rows)
     assert not any("UNEXPECTED" in r for r in rows)  # a missing "expected" is not a failure
+    undecided = _check("not planned", "approximation", 1.0, 1.0, 0.9, 1.1, "detectably wrong",
+                       "not decided by the plan")
+    assert "UNEXPECTED" not in paper._check_rows([undecided], True)[0]  # reported, not counted
+    missed = _check("planned adequate", "approximation", 1.0, 1.0, 0.9, 1.1, "detectably wrong",
+                    "adequate at this resolution")
+    assert "UNEXPECTED" in paper._check_rows([missed], True)[0]
     table = paper._summary_table([{**rec, "title": "t", "status": "as expected", "expected_status": "as expected",
                                    "figures": ["/x/fig_x1_demo.pdf"]}])
     assert r"\ref{fig:fig_x1_demo}" in table and "X1" in table
