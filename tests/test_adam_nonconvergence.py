@@ -69,8 +69,8 @@ def test_online_run_matches_a_plain_loop(ams):
 
 
 @pytest.fixture(scope="module")
-def quick_result():
-    return REGISTRY["D10"].run(cl.default_instance(), QUICK)
+def quick_result(quick_claims):
+    return quick_claims["D10"]
 
 
 def test_quick_claim_as_expected_and_figure(quick_result, tmp_path):

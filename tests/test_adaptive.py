@@ -172,8 +172,8 @@ def test_adagrad_first_order_mean_matches_a_long_run():
 
 
 @pytest.fixture(scope="module")
-def quick_results():
-    return {cid: REGISTRY[cid].run(ca.default_instance(), QUICK) for cid in IDS}
+def quick_results(quick_claims):
+    return {cid: quick_claims[cid] for cid in IDS}
 
 
 @pytest.mark.parametrize("cid", IDS)

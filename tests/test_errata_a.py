@@ -34,8 +34,8 @@ def test_the_sign_of_the_change_flips_exactly_at_the_boundary(angle, frac):
 
 
 @pytest.fixture(scope="module")
-def e6():
-    return REGISTRY["E6"].run(default_basin(), QUICK)
+def e6(quick_claims):
+    return quick_claims["E6"]
 
 
 def test_e6_is_scoped_on_both_sides(e6):

@@ -73,8 +73,8 @@ def test_gd_stays_in_the_row_space():
 
 
 @pytest.fixture(scope="module")
-def quick_result():
-    return REGISTRY["D11"].run(cg.default_instance(), QUICK)
+def quick_result(quick_claims):
+    return quick_claims["D11"]
 
 
 def test_quick_claim_as_expected(quick_result, tmp_path):

@@ -89,13 +89,13 @@ def test_runs_are_sgd_against_the_moment_recursion():
 
 
 @pytest.fixture(scope="module")
-def quick_b6():
-    return REGISTRY["B6"].run(cl.default_instance(), QUICK)
+def quick_b6(quick_claims):
+    return quick_claims["B6"]
 
 
 @pytest.fixture(scope="module")
-def quick_e5():
-    return REGISTRY["E5"].run(cl.default_instance(), QUICK)
+def quick_e5(quick_claims):
+    return quick_claims["E5"]
 
 
 def test_quick_claims_as_expected(quick_b6, quick_e5):

@@ -128,8 +128,8 @@ def test_cartoon_problem_has_equal_minima_and_the_stated_noise():
 
 
 @pytest.fixture(scope="module")
-def quick_result():
-    return REGISTRY["B7"].run(cl.default_instance(), QUICK)
+def quick_result(quick_claims):
+    return quick_claims["B7"]
 
 
 def test_quick_claim_as_expected(quick_result):

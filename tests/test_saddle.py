@@ -135,8 +135,8 @@ def test_engine_exit_step_matches_a_plain_python_path():
 
 
 @pytest.fixture(scope="module")
-def quick_result():
-    return REGISTRY["A8"].run(cs.default_a8(), QUICK)
+def quick_result(quick_claims):
+    return quick_claims["A8"]
 
 
 def test_default_instance_quick_as_expected(quick_result):

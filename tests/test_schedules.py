@@ -180,8 +180,8 @@ def test_bad_configs_name_the_parameter(cfg, message):
 
 
 @pytest.fixture(scope="module")
-def quick_result():
-    return REGISTRY["D12"].run(cl.default_instance(), QUICK)
+def quick_result(quick_claims):
+    return quick_claims["D12"]
 
 
 def test_default_instance_quick_as_expected(quick_result):
