@@ -92,7 +92,7 @@ def test_b4_meets_the_issue_resolution(default_results):
     assert check.estimate.half_width < 0.05 * check.prediction
 
 
-def test_a_wrong_theory_is_caught(monkeypatch):
+def test_a_wrong_theory_is_caught(monkeypatch, reuse_monte_carlo):
     """The machinery is not vacuous: a 10% error in the predicted slope turns B4 UNEXPECTED."""
     from sgdtheory.claims import quadratic_basin as qb
 

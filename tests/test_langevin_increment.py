@@ -125,7 +125,7 @@ def test_user_config_via_cli(tmp_path):
 
 
 @pytest.mark.parametrize("factor", [1.3, 1 / 1.3])
-def test_a_wrong_noise_covariance_is_caught(monkeypatch, factor):
+def test_a_wrong_noise_covariance_is_caught(monkeypatch, factor, reuse_monte_carlo):
     """Predicting SGD's covariance 30% off (e.g. the per-example instead of the minibatch noise) fails B6."""
     inst = cl.default_instance()
 
@@ -141,7 +141,7 @@ def test_a_wrong_noise_covariance_is_caught(monkeypatch, factor):
     assert REGISTRY["B6"].run(inst, QUICK).status != AS_EXPECTED
 
 
-def test_the_printed_increment_is_caught(monkeypatch):
+def test_the_printed_increment_is_caught(monkeypatch, reuse_monte_carlo):
     """With the printed sqrt(dt) eta eps as the theory (exponent 2), the corrected-form checks of E5 fail."""
     der = th.derive()
     monkeypatch.setattr(th, "derive", lambda: th.IncrementDerivation(

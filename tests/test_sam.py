@@ -174,7 +174,7 @@ def test_user_config_via_cli(tmp_path):
 
 
 @pytest.mark.parametrize("wrong", ["amplitude", "fractions", "coefficients"])
-def test_wrong_theories_are_caught(monkeypatch, wrong):
+def test_wrong_theories_are_caught(monkeypatch, wrong, reuse_monte_carlo):
     """A = eta h rho/(1 - eta h/2) (factor 2), GD's basin split used for SAM, and a coefficient off by 10%."""
     if wrong == "amplitude":
         monkeypatch.setattr(ts, "two_cycle_amplitude", lambda eta, h, rho: 2 * eta * h * rho / (2 - eta * h))
