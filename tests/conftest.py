@@ -20,6 +20,7 @@ settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHES
 MONTE_CARLO = (("sgdtheory.simulate", "simulate"), ("sgdtheory.gradient_noise", "sample_gradients"),
                ("sgdtheory.claims.noisy_minima", "run_basins"))
 _MC_MEMO: dict = {}
+_MC_HITS = [0]  # calls answered from the memo (for the test of the memo itself)
 
 
 def _memo_key(args, kwargs):
@@ -57,6 +58,8 @@ def reusing_monte_carlo():
             key = (__name, key)
             if key not in _MC_MEMO:
                 _MC_MEMO[key] = copy.deepcopy(__original(*args, **kwargs))
+            else:
+                _MC_HITS[0] += 1
             return copy.deepcopy(_MC_MEMO[key])
 
         for mod in list(sys.modules.values()):  # every module that imported the function by name
