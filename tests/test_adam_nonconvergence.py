@@ -69,8 +69,8 @@ def test_online_run_matches_a_plain_loop(ams):
 
 
 @pytest.fixture(scope="module")
-def quick_result():
-    return REGISTRY["D10"].run(cl.default_instance(), QUICK)
+def quick_result(quick_claims):
+    return quick_claims["D10"]
 
 
 def test_quick_claim_as_expected_and_figure(quick_result, tmp_path):
@@ -89,7 +89,7 @@ def test_user_config_via_cli(tmp_path):
     assert rec["parameters"]["C"] == 5.0
 
 
-def test_a_wrong_regret_limit_is_caught(monkeypatch):
+def test_a_wrong_regret_limit_is_caught(monkeypatch, reuse_monte_carlo):
     """The regret limit without the 1/3 per step (2(C - 2) per cycle mistaken for per step) is caught."""
     true = th.CycleDerivation.at
     monkeypatch.setattr(th.CycleDerivation, "at",

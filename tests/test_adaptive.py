@@ -172,8 +172,8 @@ def test_adagrad_first_order_mean_matches_a_long_run():
 
 
 @pytest.fixture(scope="module")
-def quick_results():
-    return {cid: REGISTRY[cid].run(ca.default_instance(), QUICK) for cid in IDS}
+def quick_results(quick_claims):
+    return {cid: quick_claims[cid] for cid in IDS}
 
 
 @pytest.mark.parametrize("cid", IDS)
@@ -259,7 +259,7 @@ def test_bad_inputs_name_the_parameter():
 # -- perturbed theories are caught -----------------------------------------------------------------------------
 
 
-def test_a_noise_free_second_moment_is_caught(monkeypatch):
+def test_a_noise_free_second_moment_is_caught(monkeypatch, reuse_monte_carlo):
     """E s_t = (1 - beta^t) g^2 (sigma^2 dropped) used as the theory turns D7 UNEXPECTED."""
     true = th.rmsprop_mean
     monkeypatch.setattr(th, "rmsprop_mean", lambda g, s2, beta, t: true(g, 0.0, beta, t))
@@ -283,7 +283,7 @@ def _no_mc(real):
     return sim
 
 
-def test_wrong_stability_limits_are_caught(monkeypatch):
+def test_wrong_stability_limits_are_caught(monkeypatch, reuse_monte_carlo):
     """If the printed momentum had the corrected limit, E7's as-printed check would pass: E7 UNEXPECTED."""
     der = th.derive()
     fake = dataclasses.replace(der, momentum_limits={"corrected": der.momentum_limits["corrected"],

@@ -173,8 +173,8 @@ def test_batch_mean_square_moments_by_enumeration(seed, B):
 
 
 @pytest.fixture(scope="module")
-def quick_results():
-    return {cid: REGISTRY[cid].run(REGISTRY[cid].default_instance(), QUICK) for cid in ("C3", "C4", "C5")}
+def quick_results(quick_claims):
+    return {cid: quick_claims[cid] for cid in ("C3", "C4", "C5")}
 
 
 @pytest.mark.parametrize("cid", ["C3", "C4", "C5"])
@@ -240,19 +240,19 @@ def test_derivations_and_figures(quick_results, tmp_path):
         assert [Path(p).suffix for p in paths] == [".png", ".pdf"] and Path(paths[0]).stat().st_size > 20_000
 
 
-def test_a_wrong_stationary_excess_is_caught(monkeypatch):
+def test_a_wrong_stationary_excess_is_caught(monkeypatch, reuse_monte_carlo):
     true = bs.stationary_excess
     monkeypatch.setattr(bs, "stationary_excess", lambda basin, eta: 1.1 * true(basin, eta))
     assert REGISTRY["C3"].run(cb.default_c3(), QUICK).status != AS_EXPECTED
 
 
-def test_a_wrong_staged_moment_is_caught(monkeypatch):
+def test_a_wrong_staged_moment_is_caught(monkeypatch, reuse_monte_carlo):
     true = bs.staged_moments
     monkeypatch.setattr(bs, "staged_moments", lambda g, H, stages, d0: 1.1 * true(g, H, stages, d0))
     assert REGISTRY["C5"].run(cb.default_c5(), QUICK).status != AS_EXPECTED
 
 
-def test_a_wrong_ema_variance_is_caught(monkeypatch):
+def test_a_wrong_ema_variance_is_caught(monkeypatch, reuse_monte_carlo):
     """Var(EMA) = sigma^2/(B N) (the "average of N values" heuristic) instead of sigma^2/(B(2N - 1))."""
     monkeypatch.setattr(bs, "ema_stationary_variance", lambda var_x, N, steps=None: var_x / N)
     checks, _ = cb.ema_horizon_checks(cb.default_c4(), QUICK)

@@ -197,8 +197,8 @@ def test_theory_errors_name_the_parameter():
 
 
 @pytest.fixture(scope="module")
-def quick_result():
-    return REGISTRY["B8"].run(cb.default_instance(), QUICK)
+def quick_result(quick_claims):
+    return quick_claims["B8"]
 
 
 def test_default_instance_quick_as_expected(quick_result):

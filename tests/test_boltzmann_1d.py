@@ -181,13 +181,13 @@ def test_theory_errors_name_the_parameter():
 
 
 @pytest.fixture(scope="module")
-def default():
-    return cl.default_instance()
+def default(quick_claims):
+    return quick_claims.instance("B1")
 
 
 @pytest.fixture(scope="module")
-def quick_result(default):
-    return REGISTRY["B1"].run(default, QUICK)
+def quick_result(quick_claims):
+    return quick_claims["B1"]
 
 
 def test_default_instance_quick_as_expected(quick_result):

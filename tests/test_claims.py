@@ -26,8 +26,8 @@ sampling = "without_replacement"
 
 
 @pytest.fixture(scope="module")
-def default_results():
-    return {cid: claim.run(claim.default_instance(), QUICK) for cid, claim in sorted(REGISTRY.items())}
+def default_results(quick_claims):
+    return {cid: quick_claims[cid] for cid in sorted(REGISTRY)}
 
 
 @pytest.mark.parametrize("cid", sorted(REGISTRY))
@@ -92,7 +92,7 @@ def test_b4_meets_the_issue_resolution(default_results):
     assert check.estimate.half_width < 0.05 * check.prediction
 
 
-def test_a_wrong_theory_is_caught(monkeypatch):
+def test_a_wrong_theory_is_caught(monkeypatch, reuse_monte_carlo):
     """The machinery is not vacuous: a 10% error in the predicted slope turns B4 UNEXPECTED."""
     from sgdtheory.claims import quadratic_basin as qb
 
@@ -191,3 +191,27 @@ def test_preconditioned_claim_on_a_user_config(tmp_path):
     rec = json.loads((out / "A4.json").read_text())
     assert rec["parameters"]["F_pd"] == [[0.8, 0.4], [-0.3, 1.2]]
     assert code == 0, [(c["name"], c["verdict"], c["expected"]) for c in rec["checks"]]
+
+
+def test_reused_monte_carlo_is_the_fresh_run(quick_claims, monkeypatch):
+    """The perturbed-theory tests re-run claims inside ``conftest.reusing_monte_carlo``: B2 with the sign of the
+    probability current flipped gives, with the session's simulations reused, exactly the checks of a fresh run,
+    and is caught."""
+    import json
+
+    import conftest
+
+    import sgdtheory.theory.lyapunov as th
+
+    quick_claims["B2"]  # the unperturbed run, recorded
+    true = th.angular_momentum
+    monkeypatch.setattr(th, "angular_momentum", lambda S, H, eta: -true(S, H, eta))
+    inst = quick_claims.instance("B2")
+    fresh = REGISTRY["B2"].run(inst, QUICK)
+    hits = conftest._MC_HITS[0]
+    with conftest.reusing_monte_carlo():
+        reused = REGISTRY["B2"].run(inst, QUICK)
+    assert conftest._MC_HITS[0] > hits  # the simulations did come from the memo
+    dump = [json.dumps([c.to_dict() for c in r.checks], sort_keys=True, default=str) for r in (fresh, reused)]
+    assert dump[0] == dump[1]
+    assert reused.status != AS_EXPECTED

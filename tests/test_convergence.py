@@ -202,7 +202,7 @@ def test_user_config_from_the_command_line(tmp_path, cid, name):
     assert rec["parameters"]["name"] != "default"
 
 
-def test_a_wrong_rate_theory_is_caught(monkeypatch):
+def test_a_wrong_rate_theory_is_caught(monkeypatch, reuse_monte_carlo):
     """A5 with the asymptotic slope off by 0.1 (e.g. -p + 0.1) must come out UNEXPECTED."""
     from sgdtheory.claims import robbins_monro as rm
 
@@ -211,7 +211,7 @@ def test_a_wrong_rate_theory_is_caught(monkeypatch):
     assert REGISTRY["A5"].run(rm.default_a5(), QUICK).status != AS_EXPECTED
 
 
-def test_a_wrong_one_step_formula_is_caught(monkeypatch):
+def test_a_wrong_one_step_formula_is_caught(monkeypatch, reuse_monte_carlo):
     """A3 with the noise term of E[dL | w] dropped (the gradient-descent formula) is UNEXPECTED."""
     from sgdtheory.claims import supermartingale as sm
 

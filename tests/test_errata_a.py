@@ -34,8 +34,8 @@ def test_the_sign_of_the_change_flips_exactly_at_the_boundary(angle, frac):
 
 
 @pytest.fixture(scope="module")
-def e6():
-    return REGISTRY["E6"].run(default_basin(), QUICK)
+def e6(quick_claims):
+    return quick_claims["E6"]
 
 
 def test_e6_is_scoped_on_both_sides(e6):
@@ -52,7 +52,7 @@ def test_e6_is_scoped_on_both_sides(e6):
     assert near and 2.0 <= min(c.distance_half_widths for c in near) <= 10.0
 
 
-def test_e6_a_wrong_boundary_is_caught(monkeypatch):
+def test_e6_a_wrong_boundary_is_caught(monkeypatch, reuse_monte_carlo):
     """Predicting the boundary of the constant-noise model (the control) as the claim fails E6."""
     from sgdtheory.claims import errata_a as ea
 

@@ -115,11 +115,11 @@ def test_new_figure_moves_the_last_panels_to_an_appendix_figure(tmp_path):
 
 
 @pytest.mark.parametrize("claim_id", ["A2", "C2"])
-def test_quick_claim_figures_have_no_layout_problems(claim_id, tmp_path):
-    from sgdtheory.claims import REGISTRY, Settings
+def test_quick_claim_figures_have_no_layout_problems(claim_id, tmp_path, quick_claims):
+    from sgdtheory.claims import REGISTRY
 
     claim = REGISTRY[claim_id]
-    result = claim.run(claim.default_instance(), Settings(quick=True))
+    result = quick_claims[claim_id]
     figures.LAYOUT_PROBLEMS.clear()
     paths = claim.figure(result, tmp_path)
     assert paths

@@ -73,8 +73,8 @@ def test_gd_stays_in_the_row_space():
 
 
 @pytest.fixture(scope="module")
-def quick_result():
-    return REGISTRY["D11"].run(cg.default_instance(), QUICK)
+def quick_result(quick_claims):
+    return quick_claims["D11"]
 
 
 def test_quick_claim_as_expected(quick_result, tmp_path):
@@ -110,13 +110,13 @@ def test_bad_configs_name_the_parameter(cfg, message):
         cg.instance_from_config(cfg)
 
 
-def test_a_wrong_test_error_prediction_is_caught(monkeypatch):
+def test_a_wrong_test_error_prediction_is_caught(monkeypatch, reuse_monte_carlo):
     """Predicting GD's error as 1 - p (the adaptive one) turns D11 UNEXPECTED."""
     monkeypatch.setattr(th, "test_error", lambda w, p: 1 - p)
     assert REGISTRY["D11"].run(cg.default_instance(), QUICK).status != AS_EXPECTED
 
 
-def test_a_wrong_limit_is_caught(monkeypatch):
+def test_a_wrong_limit_is_caught(monkeypatch, reuse_monte_carlo):
     """Claiming the adaptive methods reach the minimum-norm solution turns D11 UNEXPECTED."""
     monkeypatch.setattr(th, "adaptive_solution", th.min_norm_solution)
     assert REGISTRY["D11"].run(cg.default_instance(), QUICK).status != AS_EXPECTED

@@ -255,8 +255,8 @@ def test_cli_bad_config_exits_2(tmp_path, capsys):
 
 
 @pytest.fixture(scope="module")
-def default_result():
-    return a6.run_a6(a6.default_a6(), QUICK)
+def default_result(quick_claims):
+    return quick_claims["A6"]
 
 
 def test_default_quick_run_is_as_expected(default_result, tmp_path):

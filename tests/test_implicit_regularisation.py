@@ -14,7 +14,7 @@ from scipy.integrate import solve_ivp
 
 import sgdtheory.claims.c1_modified_loss as c1m
 import sgdtheory.claims.implicit_regularisation as ci
-from sgdtheory.claims import REGISTRY, Settings
+from sgdtheory.claims import Settings
 from sgdtheory.claims.base import AS_EXPECTED, CLAIM, NEGATIVE_CONTROL
 from sgdtheory.cli import main
 from sgdtheory.config import load
@@ -35,15 +35,13 @@ def _batches(seed: int, m: int, d: int):
 
 
 @pytest.fixture(scope="module")
-def quick_c1():
-    c = REGISTRY["C1"]
-    return c.run(c.default_instance(), QUICK)
+def quick_c1(quick_claims):
+    return quick_claims["C1"]
 
 
 @pytest.fixture(scope="module")
-def quick_c2():
-    c = REGISTRY["C2"]
-    return c.run(c.default_instance(), QUICK)
+def quick_c2(quick_claims):
+    return quick_claims["C2"]
 
 
 # -- theory against references -------------------------------------------------------------------------------

@@ -89,13 +89,13 @@ def test_runs_are_sgd_against_the_moment_recursion():
 
 
 @pytest.fixture(scope="module")
-def quick_b6():
-    return REGISTRY["B6"].run(cl.default_instance(), QUICK)
+def quick_b6(quick_claims):
+    return quick_claims["B6"]
 
 
 @pytest.fixture(scope="module")
-def quick_e5():
-    return REGISTRY["E5"].run(cl.default_instance(), QUICK)
+def quick_e5(quick_claims):
+    return quick_claims["E5"]
 
 
 def test_quick_claims_as_expected(quick_b6, quick_e5):
@@ -125,7 +125,7 @@ def test_user_config_via_cli(tmp_path):
 
 
 @pytest.mark.parametrize("factor", [1.3, 1 / 1.3])
-def test_a_wrong_noise_covariance_is_caught(monkeypatch, factor):
+def test_a_wrong_noise_covariance_is_caught(monkeypatch, factor, reuse_monte_carlo):
     """Predicting SGD's covariance 30% off (e.g. the per-example instead of the minibatch noise) fails B6."""
     inst = cl.default_instance()
 
@@ -141,7 +141,7 @@ def test_a_wrong_noise_covariance_is_caught(monkeypatch, factor):
     assert REGISTRY["B6"].run(inst, QUICK).status != AS_EXPECTED
 
 
-def test_the_printed_increment_is_caught(monkeypatch):
+def test_the_printed_increment_is_caught(monkeypatch, reuse_monte_carlo):
     """With the printed sqrt(dt) eta eps as the theory (exponent 2), the corrected-form checks of E5 fail."""
     der = th.derive()
     monkeypatch.setattr(th, "derive", lambda: th.IncrementDerivation(

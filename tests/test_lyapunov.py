@@ -219,8 +219,8 @@ def test_theory_errors_name_the_parameter():
 
 
 @pytest.fixture(scope="module")
-def quick_result():
-    return REGISTRY["B2"].run(cl.default_instance(), QUICK)
+def quick_result(quick_claims):
+    return quick_claims["B2"]
 
 
 def test_default_instance_quick_as_expected(quick_result):
@@ -276,7 +276,7 @@ def test_user_config_via_cli(tmp_path):
     assert inst.name.startswith("three-dimensional")
 
 
-def test_a_wrong_current_sign_is_caught(monkeypatch):
+def test_a_wrong_current_sign_is_caught(monkeypatch, reuse_monte_carlo):
     """l = +eta [S, H] (the sign of the rotation wrong) turns B2 UNEXPECTED."""
     inst = cl.default_instance()
     true = th.angular_momentum
@@ -285,7 +285,7 @@ def test_a_wrong_current_sign_is_caught(monkeypatch):
 
 
 @pytest.mark.parametrize("wrong", ["langevin", "no_eta2"])
-def test_a_wrong_covariance_is_caught(monkeypatch, wrong):
+def test_a_wrong_covariance_is_caught(monkeypatch, wrong, reuse_monte_carlo):
     """The Langevin solution (or eta C/B instead of eta^2 C/B) used as 'exact' fails the main-eta checks."""
     inst = cl.default_instance()
     true = th.discrete_covariance

@@ -88,14 +88,13 @@ def test_draw_variance_equals_enumeration(n, d, data):
     np.testing.assert_allclose(draw_variance(G, Bw, "without_replacement"), vals.var(), rtol=1e-9, atol=1e-12)
 
 
-def test_a1_a2_near_controls_are_planned_not_tuned():
+def test_a1_a2_near_controls_are_planned_not_tuned(quick_claims):
     """The neighbouring constants ((n-B)/n for (n-B)/(n-1), the n/(n-1) sample covariance) are rejected at a planned
     distance: ~4.5 half-widths in quick mode (9 in full), within [2, 10], and the claim is verified."""
-    from sgdtheory.claims import REGISTRY, Settings
     from sgdtheory.claims.base import NEGATIVE_CONTROL
 
     for cid, tag in (("A1", "(n-B)/(Bn)"), ("A2", "Var_s(y)/B")):
-        res = REGISTRY[cid].run(REGISTRY[cid].default_instance(), Settings(quick=True))
+        res = quick_claims[cid]
         near = [c for c in res.checks if c.role == NEGATIVE_CONTROL and tag in c.name]
         assert near and all(c.verdict == "rejected" and 2.0 <= c.distance_half_widths <= 10.0 for c in near), \
             [(c.name, c.distance_half_widths) for c in near]

@@ -198,9 +198,8 @@ def test_theory_errors_name_the_parameter():
 
 
 @pytest.fixture(scope="module")
-def quick_results():
-    inst = cm.default_instance()
-    return {cid: REGISTRY[cid].run(inst, QUICK) for cid in IDS}
+def quick_results(quick_claims):
+    return {cid: quick_claims[cid] for cid in IDS}
 
 
 @pytest.mark.parametrize("cid", IDS)
@@ -241,13 +240,13 @@ def test_user_config_via_cli(tmp_path):
 # -- perturbed theories are caught ------------------------------------------------------------------------------
 
 
-def test_a_wrong_rate_formula_is_caught(monkeypatch):
+def test_a_wrong_rate_formula_is_caught(monkeypatch, reuse_monte_carlo):
     """hb_rate replaced by the GD rate turns D3 UNEXPECTED."""
     monkeypatch.setattr(th, "hb_rate", th.gd_rate)
     assert REGISTRY["D3"].run(cm.default_instance(), QUICK).status != AS_EXPECTED
 
 
-def test_a_wrong_stationary_error_is_caught(monkeypatch):
+def test_a_wrong_stationary_error_is_caught(monkeypatch, reuse_monte_carlo):
     """The Langevin 'effective lr' value used as the exact heavy-ball noise floor turns D3 UNEXPECTED."""
     true = th.stationary_excess
     monkeypatch.setattr(th, "stationary_excess",
@@ -255,20 +254,20 @@ def test_a_wrong_stationary_error_is_caught(monkeypatch):
     assert REGISTRY["D3"].run(cm.default_instance(), QUICK).status != AS_EXPECTED
 
 
-def test_wrong_momentum_weights_are_caught(monkeypatch):
+def test_wrong_momentum_weights_are_caught(monkeypatch, reuse_monte_carlo):
     """D1 with weights mu^(k+1) as the 'right' ones turns UNEXPECTED."""
     true = cm.weighted_sum_steps
     monkeypatch.setattr(cm, "weighted_sum_steps", lambda g, mu, gamma, power_shift=0: true(g, mu, gamma, 1 - power_shift))
     assert REGISTRY["D1"].run(cm.default_instance(), QUICK).status != AS_EXPECTED
 
 
-def test_a_missing_cycle_is_caught(monkeypatch):
+def test_a_missing_cycle_is_caught(monkeypatch, reuse_monte_carlo):
     """If the cycle search found nothing, D4 would report UNEXPECTED (the runs end on an unexplained limit set)."""
     monkeypatch.setattr(th, "lessard_cycles", lambda *a, **k: ())
     assert REGISTRY["D4"].run(cm.default_instance(), QUICK).status != AS_EXPECTED
 
 
-def test_a_wrong_nag_momentum_is_caught(monkeypatch):
+def test_a_wrong_nag_momentum_is_caught(monkeypatch, reuse_monte_carlo):
     """GD's iteration passed off as NAG (no momentum) gives slope -1: D5 UNEXPECTED."""
     monkeypatch.setattr(th, "convex_runs", lambda lam, x0, L, n: (lambda f: (f, f))(
         np.array([0.5 * np.sum(lam * x0**2 * (1 - lam / L) ** (2 * k)) for k in range(n + 1)])))

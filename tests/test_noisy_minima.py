@@ -128,8 +128,8 @@ def test_cartoon_problem_has_equal_minima_and_the_stated_noise():
 
 
 @pytest.fixture(scope="module")
-def quick_result():
-    return REGISTRY["B7"].run(cl.default_instance(), QUICK)
+def quick_result(quick_claims):
+    return quick_claims["B7"]
 
 
 def test_quick_claim_as_expected(quick_result):
@@ -157,7 +157,7 @@ def test_user_config_via_cli(tmp_path):
     assert rec["parameters"]["n"] == 6
 
 
-def test_a_wrong_occupancy_theory_is_caught(monkeypatch):
+def test_a_wrong_occupancy_theory_is_caught(monkeypatch, reuse_monte_carlo):
     """A chain that ignores the noise's state dependence (Sigma at its mean over the two minima) predicts ~1/2."""
     true = bt.DiscreteChain.mass_below
     monkeypatch.setattr(bt.DiscreteChain, "mass_below", lambda self, s: 1.0 - true(self, s))

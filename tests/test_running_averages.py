@@ -114,7 +114,7 @@ def test_user_config_from_the_command_line(cid, tmp_path):
     assert code == 0
 
 
-def test_a_perturbed_theory_is_caught(monkeypatch):
+def test_a_perturbed_theory_is_caught(monkeypatch, reuse_monte_carlo):
     """Adam's correction with beta^(t+1) instead of beta^t (an off-by-one) must be detected."""
     real = ra.mse
 

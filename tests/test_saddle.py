@@ -135,8 +135,8 @@ def test_engine_exit_step_matches_a_plain_python_path():
 
 
 @pytest.fixture(scope="module")
-def quick_result():
-    return REGISTRY["A8"].run(cs.default_a8(), QUICK)
+def quick_result(quick_claims):
+    return quick_claims["A8"]
 
 
 def test_default_instance_quick_as_expected(quick_result):
@@ -217,13 +217,13 @@ def test_good_minimal_config_and_offset_on_the_sphere():
     ("asymptotic_intercept", lambda eta, lam, nu, R: th.asymptotic_mean(eta, lam, math.sqrt(nu), R) - 0.5),
     ("gd_exit_step", lambda eta, h, d0, R: (th.gd_exit_step_continuous(eta, -h[0], d0[0], R), 1.0)),
 ])
-def test_a_wrong_theory_is_caught(monkeypatch, target, fake):
+def test_a_wrong_theory_is_caught(monkeypatch, target, fake, reuse_monte_carlo):
     inst = cs.default_a8()
     monkeypatch.setattr(th, target, fake)
     assert REGISTRY["A8"].run(inst, QUICK).status != AS_EXPECTED
 
 
-def test_wrong_exit_law_is_caught(monkeypatch):
+def test_wrong_exit_law_is_caught(monkeypatch, reuse_monte_carlo):
     """Dropping E log(1/|N|) from the finite-sigma prediction (the 'noise scale reaches R' guess)."""
     inst = cs.default_a8()
     true = th.exit_time_moments

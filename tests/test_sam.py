@@ -145,8 +145,8 @@ def test_bad_configs_name_the_parameter(cfg, message):
 
 
 @pytest.fixture(scope="module")
-def quick_result():
-    return REGISTRY["D13"].run(cl.default_instance(), QUICK)
+def quick_result(quick_claims):
+    return quick_claims["D13"]
 
 
 def test_default_instance_quick_as_expected(quick_result):
@@ -175,7 +175,7 @@ def test_user_config_via_cli(tmp_path):
 
 
 @pytest.mark.parametrize("wrong", ["amplitude", "fractions", "coefficients"])
-def test_wrong_theories_are_caught(monkeypatch, wrong):
+def test_wrong_theories_are_caught(monkeypatch, wrong, reuse_monte_carlo):
     """A = eta h rho/(1 - eta h/2) (factor 2), GD's basin split used for SAM, and a coefficient off by 10%."""
     if wrong == "amplitude":
         monkeypatch.setattr(ts, "two_cycle_amplitude", lambda eta, h, rho: 2 * eta * h * rho / (2 - eta * h))

@@ -177,7 +177,7 @@ def test_user_config_via_cli(tmp_path):
                  "--no-figures"]) == 0
 
 
-def test_perturbed_theory_is_caught(monkeypatch):
+def test_perturbed_theory_is_caught(monkeypatch, reuse_monte_carlo):
     """Plausible errors in the theory must change the status: 'order does not matter' (the reshuffling
     epoch map replaced by the i.i.d. one) and 'the O(eta) bias averages out' (SymPy's b1 = 0)."""
     monkeypatch.setattr(so, "reshuffle_average", lambda M: np.linalg.matrix_power(M.mean(axis=0), M.shape[0]))

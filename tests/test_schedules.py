@@ -180,8 +180,8 @@ def test_bad_configs_name_the_parameter(cfg, message):
 
 
 @pytest.fixture(scope="module")
-def quick_result():
-    return REGISTRY["D12"].run(cl.default_instance(), QUICK)
+def quick_result(quick_claims):
+    return quick_claims["D12"]
 
 
 def test_default_instance_quick_as_expected(quick_result):
@@ -210,7 +210,7 @@ def test_user_config_via_cli(tmp_path):
     assert cl.instance_from_config(load(CONFIG)).name.startswith("three examples")
 
 
-def test_a_wrong_moment_recursion_is_caught(monkeypatch):
+def test_a_wrong_moment_recursion_is_caught(monkeypatch, reuse_monte_carlo):
     """A theory driven by the schedule shifted by a quarter period (eta_(t + T/32)) fails the MC checks."""
     true = th.kernel_rates
     shift = cl.default_instance().horizon // 32

@@ -68,8 +68,8 @@ def test_two_state_occupancy_against_the_master_equation(a, b, T):
 
 
 @pytest.fixture(scope="module")
-def quick_result():
-    return REGISTRY["C6"].run(cs.default_instance(), QUICK)
+def quick_result(quick_claims):
+    return quick_claims["C6"]
 
 
 def test_default_instance_quick_as_expected(quick_result):

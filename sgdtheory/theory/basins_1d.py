@@ -144,7 +144,14 @@ class DiscreteChain:
         return cls(grid, P, eta, batch_size)
 
     def stationary(self) -> np.ndarray:
-        """pi with pi P = pi, sum pi = 1 (node masses)."""
+        """pi with pi P = pi, sum pi = 1 (node masses); solved once per chain (a copy is returned)."""
+        cached = self.__dict__.get("_stationary")
+        if cached is None:
+            cached = self._solve_stationary()
+            object.__setattr__(self, "_stationary", cached)
+        return cached.copy()
+
+    def _solve_stationary(self) -> np.ndarray:
         n = self.grid.size
         A = (self.P.T - sparse.identity(n, format="csr")).tolil()
         A[n - 1, :] = np.ones(n)
