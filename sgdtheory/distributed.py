@@ -367,11 +367,13 @@ def save_claim_task(payload: dict, out) -> dict:
 
 def run_claims(ids, out, *, quick: bool = False, seed: int | None = None, level: float | None = None, config=None,
                figures: bool = True, workers: int | None = None, scheduler: str | None = None, progress=None,
-               on_record=None) -> list[dict]:
+               on_record=None, timings: list | None = None) -> list[dict]:
     """Run claims ``ids`` as tasks (serially, on ``workers`` local processes or at ``scheduler``), write each
     record and its figures under ``out`` as it arrives, and return the records in the order of ``ids``.
 
-    ``progress(done, total, claim_id)`` and ``on_record(record)`` are called as claims finish."""
+    ``progress(done, total, claim_id)`` and ``on_record(record)`` are called as claims finish; a list passed as
+    ``timings`` receives ``{"claim", "host", "pid", **run_claim_task's timing}`` per claim, in order of finishing
+    (the run's timeline: which process ran what, when, and its CPU seconds)."""
     from functools import partial
 
     cfg = _parsed_config(config)  # a bad file fails here, before any cluster starts; workers get the parsed dict
@@ -379,6 +381,8 @@ def run_claims(ids, out, *, quick: bool = False, seed: int | None = None, level:
     records = {}
 
     def save(cid, payload):
+        if timings is not None:
+            timings.append({"claim": cid, "host": payload["host"], "pid": payload["pid"], **payload["timing"]})
         records[cid] = save_claim_task(payload, out)
         if on_record is not None:
             on_record(records[cid])

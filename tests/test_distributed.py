@@ -189,3 +189,14 @@ def test_calibration_builds_each_default_instance_once_per_process(monkeypatch):
     fresh = claim.run(claim.default_instance(), Settings(quick=True, seed=12))
     assert second["status"] == fresh.status and second["bound"] == float(min(1.0, sum(fresh.chance_failures)))
     assert second["roles"] == [[c.name, c.role] for c in fresh.checks] == first["roles"]
+
+
+def test_run_claims_reports_its_timeline(cluster, tmp_path):
+    from sgdtheory.distributed import run_claims
+
+    timings = []
+    recs = run_claims(["E3", "A2"], tmp_path, quick=True, figures=False, scheduler=cluster.address, timings=timings)
+    assert [r["claim"] for r in recs] == ["E3", "A2"] and sorted(t["claim"] for t in timings) == ["A2", "E3"]
+    pids = set(cluster.client.run(os.getpid).values())
+    for t in timings:
+        assert t["pid"] in pids and t["start"] <= t["end"] and 0 < t["cpu_seconds"] <= t["process_cpu_seconds"]
