@@ -43,14 +43,18 @@ def fresh_seeds(n_seeds: int, master_seed: int = DEFAULT_MASTER_SEED) -> list[in
 
 
 def calibration_task(claim_id: str, seed: int, quick: bool, level: float) -> dict:
-    """One run of one claim on its default instance (a top-level function, so executors can pickle it)."""
+    """One run of one claim on its default instance (a top-level function, so executors can pickle it).
+
+    The default instance is built once per process and instance family (``distributed._instance``), as
+    ``sgdtheory verify`` shares one per run: B1's takes seconds, and N seeds would otherwise build it N times."""
     from .claims import Settings, get
+    from .distributed import _instance
     from .simulate import DivergedError
 
     claim = get(claim_id)
     settings = Settings(quick=quick, seed=seed, level=level)
     try:
-        result = claim.run(claim.default_instance(), settings)
+        result = claim.run(_instance(claim, None), settings)
     except DivergedError as exc:
         return {"claim": claim_id, "seed": seed, "status": "diverged", "as_expected": False, "bound": 0.0,
                 "roles": [], "missed": [f"diverged: {exc}"]}

@@ -41,6 +41,7 @@ import json
 import os
 import socket
 import tempfile
+import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -309,7 +310,9 @@ def run_claim_task(claim_id: str, quick: bool = False, seed: int | None = None, 
                         level=defaults.level if level is None else level)
     from . import figures as figure_module
 
+    t_start, cpu_start, pcpu_start = time.time(), time.thread_time(), time.process_time()
     inst = _instance(claim, _parsed_config(config))
+    t_inst, cpu_inst = time.time(), time.thread_time()
     figure_module.LAYOUT_PROBLEMS.clear()
     with tempfile.TemporaryDirectory(prefix=f"sgdtheory-{claim.id}-") as tmp:
         rec = run_claim(claim, inst, settings, Path(tmp), figures=figures)
@@ -322,8 +325,13 @@ def run_claim_task(claim_id: str, quick: bool = False, seed: int | None = None, 
             files[rel] = Path(f).read_bytes()
             rels.append(rel)
     rec["figures"] = rels
+    # where the task's time went (not part of the record): wall-clock start and end, the instance's construction,
+    # this thread's and this process's CPU seconds (the process's include Numba's and BLAS's worker threads)
+    timing = {"start": t_start, "end": time.time(), "instance_seconds": t_inst - t_start,
+              "instance_cpu_seconds": cpu_inst - cpu_start,
+              "cpu_seconds": time.thread_time() - cpu_start, "process_cpu_seconds": time.process_time() - pcpu_start}
     return {"claim": claim.id, "record": rec, "files": files, "layout": layout, "host": socket.gethostname(),
-            "pid": os.getpid()}
+            "pid": os.getpid(), "timing": timing}
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -359,11 +367,13 @@ def save_claim_task(payload: dict, out) -> dict:
 
 def run_claims(ids, out, *, quick: bool = False, seed: int | None = None, level: float | None = None, config=None,
                figures: bool = True, workers: int | None = None, scheduler: str | None = None, progress=None,
-               on_record=None) -> list[dict]:
+               on_record=None, timings: list | None = None) -> list[dict]:
     """Run claims ``ids`` as tasks (serially, on ``workers`` local processes or at ``scheduler``), write each
     record and its figures under ``out`` as it arrives, and return the records in the order of ``ids``.
 
-    ``progress(done, total, claim_id)`` and ``on_record(record)`` are called as claims finish."""
+    ``progress(done, total, claim_id)`` and ``on_record(record)`` are called as claims finish; a list passed as
+    ``timings`` receives ``{"claim", "host", "pid", **run_claim_task's timing}`` per claim, in order of finishing
+    (the run's timeline: which process ran what, when, and its CPU seconds)."""
     from functools import partial
 
     cfg = _parsed_config(config)  # a bad file fails here, before any cluster starts; workers get the parsed dict
@@ -371,6 +381,8 @@ def run_claims(ids, out, *, quick: bool = False, seed: int | None = None, level:
     records = {}
 
     def save(cid, payload):
+        if timings is not None:
+            timings.append({"claim": cid, "host": payload["host"], "pid": payload["pid"], **payload["timing"]})
         records[cid] = save_claim_task(payload, out)
         if on_record is not None:
             on_record(records[cid])

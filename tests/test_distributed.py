@@ -80,6 +80,9 @@ def test_killed_worker_task_is_retried_elsewhere_with_the_same_result(serial, cl
     assert "pid" in killed, "the task was never seen running"
     assert payload["pid"] != killed["pid"], "the task finished before it could be killed"
     assert calls == [(1, 1, "B4")]
+    t = payload["timing"]  # where the task's time went (not part of the record)
+    assert t["start"] <= t["end"] and 0 < t["cpu_seconds"] <= t["process_cpu_seconds"]
+    assert 0 <= t["instance_cpu_seconds"] <= t["cpu_seconds"] and "timing" not in payload["record"]
     assert _strip(payload["record"]) | {"_levels": None} == _strip(ser["B4"]) | {"_levels": None}
     deadline = time.monotonic() + 60  # the nanny restarts the killed worker ...
     while time.monotonic() < deadline:
@@ -169,3 +172,31 @@ def test_longest_first_orders_by_the_last_run_time_of_the_same_mode(tmp_path):
     (tmp_path / "D1.json").write_text("{not json")
     # no usable record (B4 is a full-mode record, D1 is unreadable, C1 has none) -> first, in the given order
     assert longest_first(["A1", "B4", "C1", "A3", "D1", "E3"], tmp_path, True) == ["B4", "C1", "D1", "A3", "A1", "E3"]
+
+
+def test_calibration_builds_each_default_instance_once_per_process(monkeypatch):
+    from sgdtheory import distributed
+    from sgdtheory.calibrate import calibration_task
+    from sgdtheory.claims import Settings, get
+
+    monkeypatch.setattr(distributed, "_INSTANCES", {})
+    claim, built = get("E3"), []
+    first = calibration_task("E3", 11, True, Settings().level)
+    built.append(distributed._instance(claim, None))
+    second = calibration_task("E3", 12, True, Settings().level)
+    assert distributed._instance(claim, None) is built[0] and len(distributed._INSTANCES) == 1  # built once
+    # the shared instance gives what a fresh one gives (the runs share nothing else)
+    fresh = claim.run(claim.default_instance(), Settings(quick=True, seed=12))
+    assert second["status"] == fresh.status and second["bound"] == float(min(1.0, sum(fresh.chance_failures)))
+    assert second["roles"] == [[c.name, c.role] for c in fresh.checks] == first["roles"]
+
+
+def test_run_claims_reports_its_timeline(cluster, tmp_path):
+    from sgdtheory.distributed import run_claims
+
+    timings = []
+    recs = run_claims(["E3", "A2"], tmp_path, quick=True, figures=False, scheduler=cluster.address, timings=timings)
+    assert [r["claim"] for r in recs] == ["E3", "A2"] and sorted(t["claim"] for t in timings) == ["A2", "E3"]
+    pids = set(cluster.client.run(os.getpid).values())
+    for t in timings:
+        assert t["pid"] in pids and t["start"] <= t["end"] and 0 < t["cpu_seconds"] <= t["process_cpu_seconds"]
