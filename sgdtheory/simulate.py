@@ -21,6 +21,7 @@ import numpy as np
 
 from ._kernels import codes
 from ._kernels.engine import run_paths
+from ._kernels.lanes import run_gaussian_lanes
 from ._kernels.rng import ZIG_FI, ZIG_KI, ZIG_WI, path_states
 from . import budget as _budget
 from .errors import SgdTheoryError, as_float_array, check_float, check_int
@@ -338,9 +339,20 @@ def simulate(
     # chunks of paths, so that Ctrl-C is answered between chunks; a path's stream depends only on its global
     # index, so the result is bitwise the same for any chunking (see the module docstring)
     chunk = max(1, min(n_paths, int(CHUNK_PATH_STEPS // n_steps)))
+    lanes = (kp.code == codes.PROBLEM_GAUSSIAN_NOISE and type(optimizer) is SGD
+             and schedule.code in (codes.SCHEDULE_CONSTANT, codes.SCHEDULE_POWER))
     for a in range(0, n_paths, chunk):
         b = min(n_paths, a + chunk)
-        _specialised_run_paths(
+        if lanes:  # the same recursion, observables and streams, 16 paths per SIMD block (_kernels.lanes)
+            run_gaussian_lanes(
+                kp.Hs[0], kp.A, float(kp.v[0]), noise_scale, kp.w_star, kp.Hbar, schedule.code, schedule.parameters(),
+                n_steps, w_start, path_states(seq, first_path + a, b - a), ZIG_KI, ZIG_WI, ZIG_FI,
+                rec_steps, rec_flags, rec_out[a:b],
+                burn_in, batch_len, tavg_flags, tavg_out[a:b],
+                float(divergence_threshold), w_final[a:b], diverged_at[a:b],
+            )
+            continue
+        run_paths(
             kp.code, kp.A, kp.Hs, kp.v, noise_scale, kp.w_star, kp.Hbar, kp.excess_poly,
             codes.SAMPLING_FULL if kp.code == codes.PROBLEM_GAUSSIAN_NOISE else sampler.code,
             batch, optimizer.code, optimizer.hyperparameters(), optimizer.state_size(d),
@@ -375,23 +387,6 @@ def _serial_blas():
 
         return nullcontext()
     return threadpool_limits(limits=1, user_api="blas")
-
-
-_SPECIALISED = {}
-_LITERAL_ARGS = (0, 8, 10, 13)  # problem code, sampling scheme, optimizer code, schedule code
-
-
-def _specialised_run_paths(*args):
-    """``run_paths`` compiled for the integer codes of this call as compile-time constants (numba Literal types),
-    so LLVM removes every branch of the other problems/optimizers/schedules; loaded from numba's cache."""
-    from numba import types
-
-    sig = tuple(types.literal(int(a)) if i in _LITERAL_ARGS else numba.typeof(a) for i, a in enumerate(args))
-    entry = _SPECIALISED.get(sig)
-    if entry is None:
-        run_paths.compile(sig)
-        entry = _SPECIALISED[sig] = run_paths.overloads[sig].entry_point
-    return entry(*args)
 
 
 #: path-steps per engine call: larger runs are split into chunks of paths (Ctrl-C is answered between chunks)
