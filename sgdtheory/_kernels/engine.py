@@ -16,8 +16,7 @@ Scratch arrays are allocated once per path, never per step.
 import numpy as np
 from numba import njit, prange
 
-from .codes import OPT_SAM, PROBLEM_GAUSSIAN_NOISE, SCHEDULE_POWER
-from .rng import fill_normals
+from .codes import OPT_SAM, SCHEDULE_POWER
 from .steps import FAST, basic_rate, batch_gradient, cold_step, draw_batch, optimizer_step
 
 
@@ -87,31 +86,6 @@ def _observe(want_excess, want_bloss, want_gsq, want_dist, want_moments, delta, 
     return j
 
 
-@njit(inline="always", cache=True, fastmath=FAST)
-def gaussian_noise_gradient(Hs, LT, v, noise_scale, delta, g, z, S, row, ki, wi, fi):
-    """``steps.batch_gradient`` for ``GaussianNoiseQuadratic`` in column (axpy) form, as the engine runs it:
-    g = H delta + L z with z = noise_scale xi, accumulated column by column (g += H[:, l] delta_l, H = H^T,
-    then g += L[:, l] z_l from ``LT`` = L^T), so the d-vectors vectorise without horizontal sums.  Same value
-    as the row form up to rounding (the summation order differs); returns delta.H delta/2 + v[0]."""
-    d = g.shape[0]
-    fill_normals(S, row, z, d, noise_scale, ki, wi, fi)
-    H = Hs[0]
-    for k in range(d):
-        g[k] = 0.0
-    for l in range(d):
-        dl = delta[l]
-        for k in range(d):
-            g[k] += H[l, k] * dl
-    quad = 0.0
-    for k in range(d):
-        quad += delta[k] * g[k]
-    for l in range(d):
-        zl = z[l]
-        for k in range(d):
-            g[k] += LT[l, k] * zl
-    return v[0] + 0.5 * quad
-
-
 @njit(parallel=True, cache=True, fastmath=FAST)
 def run_paths(
     problem_code, A, Hs, v, noise_scale, w_star, Hbar, excess_poly,
@@ -140,8 +114,6 @@ def run_paths(
     n_tb = tavg_out.shape[1]
     n_tobs = tavg_out.shape[2]
     tavg_end = burn_in + n_tb * batch_len
-    gauss = problem_code == PROBLEM_GAUSSIAN_NOISE and opt_code != OPT_SAM
-    LT = np.ascontiguousarray(A.T) if gauss else A  # the noise factor's columns as rows (see gaussian_noise_step)
     for p in prange(n_paths):
         w = w0.copy()
         delta = np.empty(d)
@@ -171,11 +143,7 @@ def run_paths(
                          rec_out[p, r])
                 r += 1
             pos = draw_batch(scheme, rng, p, n, batch, idx, perm, pos)
-            if gauss:
-                bloss = gaussian_noise_gradient(Hs, LT, v, noise_scale, delta, g, z, rng, p, ki, wi, fi)
-            else:
-                bloss = batch_gradient(problem_code, A, Hs, v, noise_scale, idx, batch, delta, w, g, z, rng, p, ki,
-                                       wi, fi)
+            bloss = batch_gradient(problem_code, A, Hs, v, noise_scale, idx, batch, delta, w, g, z, rng, p, ki, wi, fi)
             if t >= burn_in and t < tavg_end:
                 _observe(tavg_flags[0], tavg_flags[1], tavg_flags[2], tavg_flags[3], False,
                          delta, Hbar, excess_poly, bloss, g, acc)
