@@ -2,7 +2,8 @@
 
 ``simulate`` validates its arguments (clear errors naming the parameter and the valid range),
 seeds one xoshiro256++ stream per path from ``numpy.random.SeedSequence``, runs the fused Numba
-kernel ``_kernels.engine.run_paths`` in parallel over paths, and returns a ``SimulationResult``
+kernel ``_kernels.engine.run_paths`` in parallel over paths (SGD on a ``GaussianNoiseQuadratic`` with a constant
+or power rate: ``_kernels.lanes.run_gaussian_lanes``, 16 paths per SIMD block), and returns a ``SimulationResult``
 holding only streamed statistics: observables at the recorded steps, post-burn-in batch sums for
 time averages, the final iterates and divergence information.  Memory is
 O(paths x (records + batches) x observables), independent of the number of steps.
