@@ -9,9 +9,10 @@ Two workloads (foundation issue, item 11):
   with H; w <- w - eta (H w + L xi); eta = 0.05; 8192 paths; 4000 steps, burn-in 1000; the
   stationary covariance against the exact discrete Lyapunov solution S = A S A^T + eta^2 C.
 
-Each is timed for the engine (1 and 2 threads), a plain-numpy ensemble implementation (all paths
-as one array, one vectorised update per step) and the RNG floor (the same random numbers drawn
-in bulk by the same generators, nothing else).  The machine's vCPUs are shared and absolute
+Each is timed for the engine (1 and 2 threads), the single-purpose hand-written Numba kernels of the shared
+benchmark ``peers.py`` (vendored in ``_kernels.hand``; same threads), a plain-numpy ensemble implementation
+(all paths as one array, one vectorised update per step) and the RNG floor (the same random numbers drawn
+in bulk by the same generators, nothing else).  JAX is not timed here (``peers.py`` does, when installed).  The machine's vCPUs are shared and absolute
 speed drifts, so the ratios within one run are what count.  Wall-clock times are reported,
 never asserted in tests.
 """
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from ._kernels import hand
 from ._kernels.floor import draw_indices, draw_normals
 from ._kernels.rng import ZIG_FI, ZIG_KI, ZIG_WI, path_states
 from .problems import GaussianNoiseQuadratic, LinearRegression
@@ -153,6 +155,8 @@ def run(scale: float = 1.0, log=print) -> dict:
     _w2_engine(p2, Workload("", 4, 1020), seed)
     draw_normals(path_states(np.random.SeedSequence(0), 0, 2), 2, 8, ZIG_KI, ZIG_WI, ZIG_FI, np.zeros(2))
     draw_indices(path_states(np.random.SeedSequence(0), 0, 2), 2, 1024, 8, np.zeros(2, dtype=np.int64))
+    hand.w1_numba(p1.X, p1.y, 0.02, 2, 2, 8, 1)
+    hand.w2_numba(p2.H, p2.noise_factor, 0.05, 2, 2, 1, 2)
     for key, wl in wls.items():
         prob = p1 if key == "W1" else p2
         engine_fn = _w1_engine if key == "W1" else _w2_engine
@@ -169,6 +173,11 @@ def run(scale: float = 1.0, log=print) -> dict:
             else:
                 dtf, _ = _timed(lambda: draw_normals(states, wl.n_steps, prob.d, ZIG_KI, ZIG_WI, ZIG_FI, np.zeros(wl.n_paths)))
             rows[f"RNG floor, {th} thread(s)"] = wl.path_steps / dtf
+            if key == "W1":
+                dth, _ = _timed(lambda: hand.w1_numba(prob.X, prob.y, 0.02, wl.n_paths, wl.n_steps, 8, seed))
+            else:
+                dth, _ = _timed(lambda: hand.w2_numba(prob.H, prob.noise_factor, 0.05, wl.n_paths, wl.n_steps, 1000, seed))
+            rows[f"hand Numba kernel, {th} thread(s)"] = wl.path_steps / dth
             if th == threads[-1]:
                 engine_res = res
         numpy_wl = Workload(wl.name, max(64, wl.n_paths // 4), wl.n_steps)
@@ -176,6 +185,8 @@ def run(scale: float = 1.0, log=print) -> dict:
         rows["plain numpy ensemble"] = numpy_wl.path_steps / dtn
         top = threads[-1]
         ratios = {
+            **{f"engine / hand kernel, {th} thread(s)": rows[f"engine, {th} thread(s)"]
+               / rows[f"hand Numba kernel, {th} thread(s)"] for th in threads},
             "engine / numpy": rows[f"engine, {top} thread(s)"] / rows["plain numpy ensemble"],
             "engine / RNG floor (same threads)": rows[f"engine, {top} thread(s)"] / rows[f"RNG floor, {top} thread(s)"],
             f"speed-up 1 -> {top} threads": rows[f"engine, {top} thread(s)"] / rows["engine, 1 thread(s)"],

@@ -186,6 +186,10 @@ class LinearRegression:
     @property
     def minimizer(self) -> np.ndarray:
         """The least-squares solution."""
+        return self._minimizer.copy()
+
+    @cached_property
+    def _minimizer(self) -> np.ndarray:
         return np.linalg.lstsq(self.X, self.y, rcond=None)[0]
 
     def losses(self, w) -> np.ndarray:

@@ -2,7 +2,8 @@
 
 ``simulate`` validates its arguments (clear errors naming the parameter and the valid range),
 seeds one xoshiro256++ stream per path from ``numpy.random.SeedSequence``, runs the fused Numba
-kernel ``_kernels.engine.run_paths`` in parallel over paths, and returns a ``SimulationResult``
+kernel ``_kernels.engine.run_paths`` in parallel over paths (SGD on a ``GaussianNoiseQuadratic`` with a constant
+or power rate: ``_kernels.lanes.run_gaussian_lanes``, 16 paths per SIMD block), and returns a ``SimulationResult``
 holding only streamed statistics: observables at the recorded steps, post-burn-in batch sums for
 time averages, the final iterates and divergence information.  Memory is
 O(paths x (records + batches) x observables), independent of the number of steps.
@@ -21,6 +22,7 @@ import numpy as np
 
 from ._kernels import codes
 from ._kernels.engine import run_paths
+from ._kernels.lanes import run_gaussian_lanes
 from ._kernels.rng import ZIG_FI, ZIG_KI, ZIG_WI, path_states
 from . import budget as _budget
 from .errors import SgdTheoryError, as_float_array, check_float, check_int
@@ -289,15 +291,17 @@ def simulate(
     optimizer.validate_for(problem.d)
     if isinstance(problem, GaussianNoiseQuadratic) and sampler.scheme not in ("with_replacement", "full"):
         raise SgdTheoryError("sampling: a GaussianNoiseQuadratic draws fresh noise each step; use with_replacement")
-    if check_stability:
-        limit, how = stability_limit(problem, optimizer, sampler)
-        if schedule.max_lr >= limit:
-            raise SgdTheoryError(
-                f"lr = {schedule.max_lr:.6g} is beyond the stability limit: valid range is (0, {limit:.6g}) "
-                f"for {type(optimizer).__name__} with batch_size = {batch} ({sampler.scheme}) on this problem "
-                f"[{how}]; pass check_stability=False to simulate a diverging run"
-            )
-    kp = problem.kernel_data()
+    with _serial_blas():
+        if check_stability and not _provably_stable(problem, optimizer, schedule):
+            limit, how = stability_limit(problem, optimizer, sampler)
+            if schedule.max_lr >= limit:
+                raise SgdTheoryError(
+                    f"lr = {schedule.max_lr:.6g} is beyond the stability limit: valid range is (0, {limit:.6g}) "
+                    f"for {type(optimizer).__name__} with batch_size = {batch} ({sampler.scheme}) on this problem "
+                    f"[{how}]; pass check_stability=False to simulate a diverging run"
+                )
+        kp = problem.kernel_data()
+        diverging = None if check_stability else _diverging(problem, optimizer, sampler, schedule)
     d = kp.d
     w_start = kp.w_star.copy() if w0 is None else as_float_array(w0, "w0", 1)
     if w_start.shape != (d,):
@@ -322,7 +326,6 @@ def simulate(
     if divergence_threshold is None:
         divergence_threshold = 1e12 * (1.0 + float(np.sum((w_start - kp.w_star) ** 2)))
     divergence_threshold = check_float(divergence_threshold, "divergence_threshold", 0.0, None)
-    diverging = None if check_stability else _diverging(problem, optimizer, sampler, schedule)
     n_rec = rec_steps.size * len(rec_names) + n_batches * len(avg_names) + d + 6
     if _budget.charge(schedule.max_lr, n_paths, n_steps, 8.0 * n_paths * n_rec):
         return _planned(rec_steps, rec_names, avg_names, n_paths, n_batches, batch_len, burn_in, n_steps, w_start,
@@ -337,8 +340,19 @@ def simulate(
     # chunks of paths, so that Ctrl-C is answered between chunks; a path's stream depends only on its global
     # index, so the result is bitwise the same for any chunking (see the module docstring)
     chunk = max(1, min(n_paths, int(CHUNK_PATH_STEPS // n_steps)))
+    lanes = (kp.code == codes.PROBLEM_GAUSSIAN_NOISE and type(optimizer) is SGD
+             and schedule.code in (codes.SCHEDULE_CONSTANT, codes.SCHEDULE_POWER))
     for a in range(0, n_paths, chunk):
         b = min(n_paths, a + chunk)
+        if lanes:  # the same recursion, observables and streams, 16 paths per SIMD block (_kernels.lanes)
+            run_gaussian_lanes(
+                kp.Hs[0], kp.A, float(kp.v[0]), noise_scale, kp.w_star, kp.Hbar, schedule.code, schedule.parameters(),
+                n_steps, w_start, path_states(seq, first_path + a, b - a), ZIG_KI, ZIG_WI, ZIG_FI,
+                rec_steps, rec_flags, rec_out[a:b],
+                burn_in, batch_len, tavg_flags, tavg_out[a:b],
+                float(divergence_threshold), w_final[a:b], diverged_at[a:b],
+            )
+            continue
         run_paths(
             kp.code, kp.A, kp.Hs, kp.v, noise_scale, kp.w_star, kp.Hbar, kp.excess_poly,
             codes.SAMPLING_FULL if kp.code == codes.PROBLEM_GAUSSIAN_NOISE else sampler.code,
@@ -361,8 +375,51 @@ def simulate(
                             n_steps, w_final, diverged_at, params, diverging)
 
 
+def _serial_blas():
+    """BLAS on one thread for the set-up's small linear algebra (least squares, eigenvalues).
+
+    Right after a parallel Numba kernel its OpenMP workers still spin on both cores, and a multi-threaded
+    OpenBLAS call then waits for them: a 1024 x 16 least-squares solve took 80-120 ms instead of 0.2 ms,
+    a fifth of a benchmark call.  threadpoolctl is a dependency; without it the limit is skipped."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        from contextlib import nullcontext
+
+        return nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 #: path-steps per engine call: larger runs are split into chunks of paths (Ctrl-C is answered between chunks)
 CHUNK_PATH_STEPS = 5e7
+
+
+def _provably_stable(problem, optimizer, schedule) -> bool:
+    """True when plain SGD's largest rate is provably below ``stability_limit`` by a cheap sufficient condition.
+
+    If every per-example Hessian H_i is positive semidefinite with largest eigenvalue <= c (linear regression:
+    c = max_i |x_i|^2), any minibatch mean M_B of them satisfies 0 <= M_B <= c I, hence M_B^2 <= c M_B and
+    E|(I - eta M_B) v|^2 <= |v|^2 - eta (2 - eta c) v.Hbar v < |v|^2 for every v != 0 when eta c < 2 (Hbar = E M_B
+    is positive definite): the second-moment recursion contracts, so eta < 2/c is below the exact mean-square
+    limit and below the gradient-descent limit 2/lambda_max(Hbar) (lambda_max(Hbar) <= c), whatever the sampling.
+    This skips the exact limit's d^2 x d^2 generalised eigenproblem (0.1-0.5 s at d = 16) for the common case; a
+    rate beyond 2/c still gets the exact criterion.
+    """
+    if type(optimizer) is not SGD:
+        return False
+    c = _psd_curvature_bound(problem)
+    return c is not None and schedule.max_lr * c < 2.0
+
+
+def _psd_curvature_bound(problem) -> float | None:
+    """max_i lambda_max(H_i) when every per-example Hessian H_i is PSD, else None (see ``_provably_stable``)."""
+    if isinstance(problem, LinearRegression):
+        return float(np.max(np.einsum("ij,ij->i", problem.X, problem.X)))
+    if isinstance(problem, QuadraticFiniteSum) and problem.n * problem.d ** 3 <= 10**7:
+        eig = np.linalg.eigvalsh(problem.H)
+        if eig.min() >= 0.0:
+            return float(eig.max())
+    return None
 
 
 def _diverging(problem, optimizer, sampler, schedule) -> str | None:
@@ -375,6 +432,8 @@ def _diverging(problem, optimizer, sampler, schedule) -> str | None:
     if not (isinstance(schedule, Constant) and isinstance(optimizer, SGD) and type(optimizer) is SGD
             and sampler.scheme in ("with_replacement", "without_replacement")
             and isinstance(problem, (QuadraticFiniteSum, LinearRegression)) and problem.d <= 24):
+        return None
+    if _provably_stable(problem, optimizer, schedule):
         return None
     limit, how = stability_limit(problem, optimizer, sampler)
     if schedule.max_lr > limit:

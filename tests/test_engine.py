@@ -168,3 +168,38 @@ def test_stale_kernel_cache_is_dropped(tmp_path, monkeypatch):
     (tmp_path / "a.py").write_text("x = 2\n")
     _drop_stale_cache(tmp_path)
     assert not (cache / "k.run-1.py311.nbi").exists()  # a source changed: dropped
+
+
+def test_gaussian_lanes_chunk_invariant_and_match_reference():
+    """SGD on a GaussianNoiseQuadratic runs 16 paths per SIMD block (_kernels.lanes): any split of the paths
+    (blocks starting anywhere, partial blocks) gives the same bits, and every observable (incl. the batch loss,
+    the records and a diverged path) matches the plain reference path."""
+    from sgdtheory.problems import SaddleQuadratic
+
+    problem = _problem("gaussian", np.random.default_rng(3))
+    kw = dict(sampler=Sampler(2), n_steps=60, seed=13, record_steps=[0, 30, 60], record=("excess_loss", "dist_sq",
+              "moments"), time_average=("excess_loss", "batch_loss", "grad_sq", "dist_sq", "moments"), burn_in=20,
+              n_batches=4)
+    whole = simulate(problem, 0.05, n_paths=37, **kw)
+    parts = SimulationResult.concatenate([simulate(problem, 0.05, n_paths=n, first_path=a, **kw)
+                                          for a, n in ((0, 5), (5, 19), (24, 13))])
+    for name in ("record_values", "batch_sums", "final_params", "diverged_at"):
+        assert np.array_equal(getattr(whole, name), getattr(parts, name))
+    states = path_states(np.random.SeedSequence(13), 0, 37)
+    for p in (0, 17, 36):
+        w, recs, sums = _reference_path(problem, lambda t: 0.05, SGD(), "with_replacement", 2, 60,
+                                        problem.w_star, states[p], {0, 30, 60}, 20, 10)
+        np.testing.assert_allclose(whole.final_params[p], w, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(whole.record_values[p, :, 0], [recs[0], recs[30], recs[60]], rtol=1e-10,
+                                   atol=1e-14)
+        cols = [0, 2] + list(range(4, whole.batch_sums.shape[2]))  # excess, |g|^2, moments as the reference
+        np.testing.assert_allclose(whole.batch_sums[p][:, cols], sums, rtol=1e-10, atol=1e-14)
+    # a strict saddle exits: each path stops at its own step, later records and all sums are NaN
+    saddle = SaddleQuadratic(np.diag([1.0, -0.5]), np.eye(2))
+    res = simulate(saddle, 0.1, n_steps=400, n_paths=21, seed=3, record_steps=[0, 400], time_average=("dist_sq",),
+                   burn_in=0, n_batches=2, check_stability=False, divergence_threshold=4.0)
+    assert np.all(res.diverged_at > 0)
+    assert np.all(np.isfinite(res.record_values[:, 0, 0])) and np.all(np.isnan(res.record_values[:, 1, 0]))
+    single = [simulate(saddle, 0.1, n_steps=400, n_paths=1, first_path=p, seed=3, check_stability=False,
+                       divergence_threshold=4.0).diverged_at[0] for p in (0, 20)]
+    assert single == [res.diverged_at[0], res.diverged_at[20]]

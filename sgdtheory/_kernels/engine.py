@@ -86,7 +86,7 @@ def _observe(want_excess, want_bloss, want_gsq, want_dist, want_moments, delta, 
     return j
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, fastmath=FAST)
 def run_paths(
     problem_code, A, Hs, v, noise_scale, w_star, Hbar, excess_poly,
     scheme, batch, opt_code, opt_hp, state_size, sched_code, sched_hp,
@@ -106,6 +106,12 @@ def run_paths(
     SAM (``opt_code`` = OPT_SAM) evaluates a second gradient per step in ``steps.sam_step`` at the
     perturbed point, with the same minibatch and the same Gaussian noise (no extra random numbers);
     the observables (batch loss, |g|^2) use the first gradient, the one at w_t.
+
+    Compiled with reassociation (``steps.FAST``; inline="always" helpers take the caller's flags), so the inlined
+    per-path sums (x_i.w, H delta, |delta|^2) vectorise: W1 went from 0.49x to 0.79x the hand kernel.  The same
+    machine code runs every path, so results stay bitwise identical for any thread count and chunking (checked with
+    fresh compiles at 1 and 2 threads); against the pre-issue-16 engine they differ by rounding only.
+    SGD on ``GaussianNoiseQuadratic`` with a constant or power rate does not come here: ``lanes.run_gaussian_lanes``.
     """
     n_paths = rng.shape[0]
     d = w0.shape[0]
@@ -131,6 +137,7 @@ def run_paths(
         mom = np.zeros((d, d))
         n_head = n_tobs - ((d * (d + 1)) // 2 if tavg_flags[4] else 0)
         pos = n + 1
+        left = batch_len  # steps until the current time-average batch is flushed
         r = 0
         diverged_at[p] = -1
         cold = opt_code == OPT_SAM or sched_code > SCHEDULE_POWER
@@ -152,7 +159,9 @@ def run_paths(
                         dk = delta[k]
                         for l in range(d):
                             mom[k, l] += dk * delta[l]
-                if (t - burn_in + 1) % batch_len == 0:
+                left -= 1
+                if left == 0:
+                    left = batch_len
                     b = (t - burn_in) // batch_len
                     if tavg_flags[4]:
                         jj = n_head

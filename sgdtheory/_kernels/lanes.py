@@ -1,0 +1,202 @@
+"""The engine's loop for SGD on ``GaussianNoiseQuadratic`` (and ``SaddleQuadratic``), blocks of paths in lanes.
+
+``run_gaussian_lanes`` computes exactly what ``engine.run_paths`` computes for this problem with plain SGD and a
+constant or power-law rate (same outputs, same per-path random streams, same observables), but advances
+``LANES`` paths together in structure-of-arrays layout: ``w[k, l]`` is coordinate k of lane l, and every
+linear-algebra loop runs over the lanes innermost.  Each lane's arithmetic is the scalar recursion in a fixed
+order (no reassociation, no contraction: the kernel has no fastmath flags), so LLVM vectorises across lanes
+without changing any lane's result: a path's numbers depend only on (seed, path index), never on its lane, the
+block's size, the chunking or the thread count.  The row form g = H delta + L z of one path is 2 d^2 scalar
+multiply-adds with short horizontal sums; across 16 lanes the same work runs in full SIMD registers (the layout
+of the hand-written W2 kernel of ``../shared/bench/peers.py``).
+
+Per step and lane, in the order of ``run_paths``: the recorded observables of w_t (if t is a record step),
+z = noise_scale xi (``d`` normals from the path's stream, as ``steps.batch_gradient`` draws them), the
+gradient g_k = sum_m (H_km delta_m + L_km z_m) (the same value as ``steps.batch_gradient`` up to rounding: one
+sum instead of two) and, when it is averaged, the minibatch loss c + delta.H delta/2, the time-average
+observables, then
+w <- w - eta_t g and the divergence test on |w - w*|^2.  A lane that diverges keeps being iterated (its
+values are discarded: its outputs from the divergence on are NaN, as in ``run_paths``); a block stops when
+all its lanes have diverged.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+from .rng import fill_normals
+from .steps import basic_rate
+
+LANES = 16
+
+
+@njit(cache=True, inline="always")
+def _lane_observe(want_excess, want_bloss, want_gsq, want_dist, want_moments, delta, Hbar, bloss, g, nl, out):
+    """``engine._observe`` for all lanes at once: adds the observables to ``out[:, l]`` (same order, same
+    formulas: excess delta.Hbar delta/2 with (Hbar delta)_k summed over l in order, then the batch loss, |g|^2,
+    |delta|^2 and the moments delta_k, delta_k delta_m for k <= m)."""
+    d = delta.shape[0]
+    j = 0
+    if want_excess:
+        for lane in range(nl):
+            q = 0.0
+            for k in range(d):
+                hk = 0.0
+                for m in range(d):
+                    hk += Hbar[k, m] * delta[m, lane]
+                q += delta[k, lane] * hk
+            out[j, lane] += 0.5 * q
+        j += 1
+    if want_bloss:
+        for lane in range(nl):
+            out[j, lane] += bloss[lane]
+        j += 1
+    if want_gsq:
+        for lane in range(nl):
+            q = 0.0
+            for k in range(d):
+                q += g[k, lane] * g[k, lane]
+            out[j, lane] += q
+        j += 1
+    if want_dist:
+        for lane in range(nl):
+            q = 0.0
+            for k in range(d):
+                q += delta[k, lane] * delta[k, lane]
+            out[j, lane] += q
+        j += 1
+    if want_moments:
+        for k in range(d):
+            for lane in range(nl):
+                out[j + k, lane] += delta[k, lane]
+        j += d
+        for k in range(d):
+            for m in range(k, d):
+                for lane in range(nl):
+                    out[j, lane] += delta[k, lane] * delta[m, lane]
+                j += 1
+    return j
+
+
+@njit(parallel=True, cache=True)
+def run_gaussian_lanes(
+    H, L, c0, noise_scale, w_star, Hbar, sched_code, sched_hp,
+    n_steps, w0, rng, ki, wi, fi,
+    rec_steps, rec_flags, rec_out,
+    burn_in, batch_len, tavg_flags, tavg_out,
+    div_threshold, w_final, diverged_at,
+):
+    """SGD on the Gaussian-noise quadratic for ``rng.shape[0]`` paths; arguments and outputs as ``run_paths``
+    (``H`` the Hessian, ``L`` the noise factor, ``c0`` the minimum value, schedule constant or power)."""
+    n_paths = rng.shape[0]
+    d = w0.shape[0]
+    n_rec = rec_steps.shape[0]
+    n_tb = tavg_out.shape[1]
+    n_tobs = tavg_out.shape[2]
+    n_rob = rec_out.shape[2]
+    tavg_end = burn_in + n_tb * batch_len
+    n_blocks = (n_paths + LANES - 1) // LANES
+    for blk in prange(n_blocks):
+        p0 = blk * LANES
+        nl = min(LANES, n_paths - p0)
+        w = np.empty((d, LANES))
+        delta = np.empty((d, LANES))
+        g = np.zeros((d, LANES))
+        z = np.zeros((d, LANES))
+        buf = np.empty(d)
+        bloss = np.zeros(LANES)
+        q = np.zeros(LANES)
+        acc = np.zeros((max(n_tobs, 1), LANES))
+        robs = np.zeros((max(n_rob, 1), LANES))
+        r_div = np.full(LANES, -1, dtype=np.int64)  # the record index at which a lane diverged
+        alive = nl
+        for lane in range(nl):
+            diverged_at[p0 + lane] = -1
+            for k in range(d):
+                w[k, lane] = w0[k]
+                delta[k, lane] = w0[k] - w_star[k]
+        r = 0
+        left = batch_len
+        for t in range(n_steps):
+            while r < n_rec and rec_steps[r] == t:
+                robs[:, :] = 0.0
+                _lane_observe(rec_flags[0], False, False, rec_flags[1], rec_flags[2], delta, Hbar, bloss, g, nl,
+                              robs)
+                for lane in range(nl):
+                    for k in range(n_rob):
+                        rec_out[p0 + lane, r, k] = robs[k, lane]
+                r += 1
+            for lane in range(nl):  # noise: d normals per lane from its own stream
+                fill_normals(rng, p0 + lane, buf, d, noise_scale, ki, wi, fi)
+                for k in range(d):
+                    z[k, lane] = buf[k]
+            in_avg = t >= burn_in and t < tavg_end
+            if in_avg and tavg_flags[1]:  # the minibatch loss c + delta.H delta/2 (only when it is averaged)
+                for lane in range(nl):
+                    q[lane] = 0.0
+                for k in range(d):
+                    for lane in range(nl):
+                        g[k, lane] = 0.0
+                    for m in range(d):
+                        a = H[k, m]
+                        for lane in range(nl):
+                            g[k, lane] += a * delta[m, lane]
+                    for lane in range(nl):
+                        q[lane] += delta[k, lane] * g[k, lane]
+                for lane in range(nl):
+                    bloss[lane] = c0 + 0.5 * q[lane]
+            for k in range(d):  # g_k = sum_m (H_km delta_m + L_km z_m), m in order
+                for lane in range(nl):
+                    g[k, lane] = 0.0
+                for m in range(d):
+                    a = H[k, m]
+                    b = L[k, m]
+                    for lane in range(nl):
+                        g[k, lane] += a * delta[m, lane] + b * z[m, lane]
+            if in_avg:
+                _lane_observe(tavg_flags[0], tavg_flags[1], tavg_flags[2], tavg_flags[3], tavg_flags[4], delta,
+                              Hbar, bloss, g, nl, acc)
+                left -= 1
+                if left == 0:
+                    left = batch_len
+                    bb = (t - burn_in) // batch_len
+                    for lane in range(nl):
+                        for k in range(n_tobs):
+                            tavg_out[p0 + lane, bb, k] = acc[k, lane]
+                    acc[:, :] = 0.0
+            lr = basic_rate(sched_code, sched_hp, t)
+            for lane in range(nl):
+                q[lane] = 0.0
+            for k in range(d):
+                wk = w_star[k]
+                for lane in range(nl):
+                    w[k, lane] -= lr * g[k, lane]
+                    delta[k, lane] = w[k, lane] - wk
+                    q[lane] += delta[k, lane] * delta[k, lane]
+            for lane in range(nl):
+                if r_div[lane] < 0 and not q[lane] <= div_threshold:
+                    diverged_at[p0 + lane] = t + 1
+                    r_div[lane] = r
+                    alive -= 1
+            if alive == 0:
+                break
+        if alive > 0:
+            while r < n_rec and rec_steps[r] == n_steps:
+                robs[:, :] = 0.0
+                _lane_observe(rec_flags[0], False, False, rec_flags[1], rec_flags[2], delta, Hbar, bloss, g, nl,
+                              robs)
+                for lane in range(nl):
+                    for k in range(n_rob):
+                        rec_out[p0 + lane, r, k] = robs[k, lane]
+                r += 1
+        for lane in range(nl):
+            p = p0 + lane
+            if r_div[lane] >= 0:
+                for rr in range(r_div[lane], n_rec):
+                    for k in range(n_rob):
+                        rec_out[p, rr, k] = np.nan
+                tavg_out[p, :, :] = np.nan
+                for k in range(d):
+                    w_final[p, k] = np.nan
+            else:
+                for k in range(d):
+                    w_final[p, k] = w[k, lane]
