@@ -86,7 +86,7 @@ def _observe(want_excess, want_bloss, want_gsq, want_dist, want_moments, delta, 
     return j
 
 
-@njit(parallel=True, cache=True, fastmath=FAST)
+@njit(parallel=True, cache=True)
 def run_paths(
     problem_code, A, Hs, v, noise_scale, w_star, Hbar, excess_poly,
     scheme, batch, opt_code, opt_hp, state_size, sched_code, sched_hp,
@@ -107,10 +107,10 @@ def run_paths(
     perturbed point, with the same minibatch and the same Gaussian noise (no extra random numbers);
     the observables (batch loss, |g|^2) use the first gradient, the one at w_t.
 
-    Compiled with reassociation (``steps.FAST``; inline="always" helpers take the caller's flags), so the inlined
-    per-path sums (x_i.w, H delta, |delta|^2) vectorise: W1 went from 0.49x to 0.79x the hand kernel.  The same
-    machine code runs every path, so results stay bitwise identical for any thread count and chunking (checked with
-    fresh compiles at 1 and 2 threads); against the pre-issue-16 engine they differ by rounding only.
+    Compiled WITHOUT fastmath flags: inline="always" helpers take the caller's flags, so reassociation here would
+    also reach ``optimizer_step`` (and Numba then reuses that overload for direct calls), breaking the optimizers'
+    bit-for-bit agreement with their numpy references and PyTorch (e.g. McAllester-Adam with N_g = 1 computes
+    m - (m - g): reassociated it gives 0 instead of g).  Results are bitwise identical for any thread count and chunking.
     SGD on ``GaussianNoiseQuadratic`` with a constant or power rate does not come here: ``lanes.run_gaussian_lanes``.
     """
     n_paths = rng.shape[0]
