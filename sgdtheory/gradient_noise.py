@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._kernels.gradient_noise import sample_batch_gradients
+from ._kernels.compose import kernel
 from ._kernels.rng import ZIG_FI, ZIG_KI, ZIG_WI, path_states
 from .errors import SgdTheoryError, as_float_array, check_int
 from .problems import LinearRegression, QuadraticFiniteSum
@@ -72,6 +72,7 @@ def sample_gradients(problem, w, sampler: Sampler, *, n_draws: int, n_paths: int
     first = np.zeros((n_paths, kp.d))
     second = np.zeros((n_paths, kp.d, kp.d))
     zeros = np.zeros(n_paths, dtype=np.int64)
-    sample_batch_gradients(kp.code, kp.A, kp.Hs, kp.v, 1.0, kp.w_star, sampler.code, batch, w, center,
+    sample_batch_gradients = kernel("gradient_noise", "sample_batch_gradients", problem)
+    sample_batch_gradients(kp.A, kp.Hs, kp.v, 1.0, kp.w_star, sampler.code, batch, w, center,
                            n_draws, rng, ZIG_KI, ZIG_WI, ZIG_FI, first, second, zeros)
     return GradientSample(center, first, second, zeros, n_draws)

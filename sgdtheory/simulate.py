@@ -2,7 +2,7 @@
 
 ``simulate`` validates its arguments (clear errors naming the parameter and the valid range),
 seeds one xoshiro256++ stream per path from ``numpy.random.SeedSequence``, runs the fused Numba
-kernel ``_kernels.engine.run_paths`` in parallel over paths (SGD on a ``GaussianNoiseQuadratic`` with a constant
+kernel ``_kernels.engine.run_paths`` (compiled for the problem and optimizer by ``_kernels.compose``) in parallel over paths (SGD on a ``GaussianNoiseQuadratic`` with a constant
 or power rate: ``_kernels.lanes.run_gaussian_lanes``, 16 paths per SIMD block), and returns a ``SimulationResult``
 holding only streamed statistics: observables at the recorded steps, post-burn-in batch sums for
 time averages, the final iterates and divergence information.  Memory is
@@ -21,13 +21,13 @@ import numba
 import numpy as np
 
 from ._kernels import codes
-from ._kernels.engine import run_paths
+from ._kernels.compose import kernel
 from ._kernels.lanes import run_gaussian_lanes
+from ._kernels.pool import over_paths
 from ._kernels.rng import ZIG_FI, ZIG_KI, ZIG_WI, path_states
 from . import budget as _budget
 from .errors import SgdTheoryError, as_float_array, check_float, check_int
-from .optimizers import SAM, SGD, HeavyBall, Nesterov, Optimizer, PreconditionedSGD
-from .optimizers.adaptive import AdaptiveOptimizer
+from .optimizers import SGD, Optimizer
 from .problems import GaussianNoiseQuadratic, LinearRegression, PolynomialFiniteSum1D, Problem, QuadraticFiniteSum
 from .sampling import Sampler
 from .schedules import Constant, Schedule
@@ -95,44 +95,10 @@ def stability_limit(problem: Problem, optimizer: Optimizer, sampler: Sampler) ->
     a bounded term, eta H eps_hat with |eps_hat| = rho, so it stays bounded exactly when the base
     iteration does; near a minimum it does not converge but settles in a cycle of size O(eta h rho)).
 
-    Any other optimizer: ``SgdTheoryError`` naming it (never another optimizer's limit).
+    Any other optimizer: ``SgdTheoryError`` naming it (never another optimizer's limit).  Each optimizer declares
+    its own limit (``Optimizer.stability_limit`` in its module); this function is the public entry point.
     """
-    if isinstance(optimizer, SAM):
-        limit, how = stability_limit(problem, optimizer.base, sampler)
-        return limit, f"SAM: its base optimizer's limit ({how})"
-    if isinstance(optimizer, AdaptiveOptimizer):
-        return np.inf, (f"none: the SGD stability limits do not apply to {type(optimizer).__name__}; "
-                        f"{optimizer.step_bound_text()}")
-    if isinstance(problem, PolynomialFiniteSum1D):
-        lam = problem.stability_curvature()
-        if lam is None:
-            return np.inf, "none: L has no strict local minimum, so linear stability gives no limit"
-        hess = np.array([[lam]])
-    else:
-        hess = problem.mean_hessian
-    lam = float(np.linalg.eigvalsh(hess)[-1])
-    if isinstance(optimizer, SGD) and sampler.scheme in ("with_replacement", "without_replacement") \
-            and isinstance(problem, (QuadraticFiniteSum, LinearRegression)) and problem.d <= 24:
-        from .theory.quadratic_basin import QuadraticBasin
-
-        quad = problem.as_quadratic() if isinstance(problem, LinearRegression) else problem.at_minimum()
-        basin = QuadraticBasin(quad.g, quad.H, batch_size=sampler.validate_for(problem.n), sampling=sampler.scheme)
-        return float(basin.stability_limit()), "mean-square stability of the exact second-moment recursion"
-    if isinstance(optimizer, PreconditionedSGD):
-        mu = np.linalg.eigvals(optimizer.F @ hess)
-        if np.any(mu.real <= 0):
-            return 0.0, "no learning rate is stable: F Hbar has an eigenvalue with non-positive real part"
-        return float(np.min(2 * mu.real / np.abs(mu) ** 2)), "stability of I - eta F Hbar (mean iterate)"
-    if isinstance(optimizer, HeavyBall):
-        return 2.0 * (1.0 + optimizer.momentum) / lam, "heavy-ball stability on the mean Hessian"
-    if isinstance(optimizer, Nesterov):
-        mu = optimizer.momentum
-        return 2.0 * (1.0 + mu) / ((1.0 + 2.0 * mu) * lam), "Nesterov stability on the mean Hessian"
-    if isinstance(optimizer, SGD):
-        return 2.0 / lam, "gradient-descent stability on the mean Hessian (2 / lambda_max)"
-    raise SgdTheoryError(f"optimizer: no stability limit is known for {type(optimizer).__name__}; valid: SGD, "
-                         "HeavyBall, Nesterov, PreconditionedSGD, SAM and the adaptive optimizers (pass "
-                         "check_stability=False to run it unchecked)")
+    return optimizer.stability_limit(problem, sampler)
 
 
 @dataclass
@@ -340,8 +306,9 @@ def simulate(
     # chunks of paths, so that Ctrl-C is answered between chunks; a path's stream depends only on its global
     # index, so the result is bitwise the same for any chunking (see the module docstring)
     chunk = max(1, min(n_paths, int(CHUNK_PATH_STEPS // n_steps)))
-    lanes = (kp.code == codes.PROBLEM_GAUSSIAN_NOISE and type(optimizer) is SGD
-             and schedule.code in (codes.SCHEDULE_CONSTANT, codes.SCHEDULE_POWER))
+    gaussian = isinstance(problem, GaussianNoiseQuadratic)
+    lanes = gaussian and type(optimizer) is SGD and schedule.code in (codes.SCHEDULE_CONSTANT, codes.SCHEDULE_POWER)
+    run_paths = None if lanes else kernel("engine", "run_paths", problem, optimizer)
     for a in range(0, n_paths, chunk):
         b = min(n_paths, a + chunk)
         if lanes:  # the same recursion, observables and streams, 16 paths per SIMD block (_kernels.lanes)
@@ -353,10 +320,10 @@ def simulate(
                 float(divergence_threshold), w_final[a:b], diverged_at[a:b],
             )
             continue
-        run_paths(
-            kp.code, kp.A, kp.Hs, kp.v, noise_scale, kp.w_star, kp.Hbar, kp.excess_poly,
-            codes.SAMPLING_FULL if kp.code == codes.PROBLEM_GAUSSIAN_NOISE else sampler.code,
-            batch, optimizer.code, optimizer.hyperparameters(), optimizer.state_size(d),
+        over_paths(
+            run_paths, b - a, kp.A, kp.Hs, kp.v, noise_scale, kp.w_star, kp.Hbar, kp.excess_poly,
+            codes.SAMPLING_FULL if gaussian else sampler.code,
+            batch, optimizer.hyperparameters(), optimizer.state_size(d),
             schedule.code, schedule.parameters(),
             n_steps, w_start, path_states(seq, first_path + a, b - a), ZIG_KI, ZIG_WI, ZIG_FI,
             rec_steps, rec_flags, rec_out[a:b],

@@ -209,7 +209,6 @@ def test_inlined_optimizer_step_keeps_exact_arithmetic_after_the_engine_compiles
     """The engine must not compile the optimizers' arithmetic with reassociation: inline="always" helpers take the
     caller's fastmath flags, and Numba then reuses that overload for direct calls.  McAllester-Adam with N_g = 1
     computes m - (m - g); reassociated that is 0, exactly it is g (regression: the engine once had fastmath)."""
-    from sgdtheory._kernels.steps import optimizer_step
     from sgdtheory.optimizers import McAllesterAdam
     from sgdtheory.problems import GaussianNoiseQuadratic
     from sgdtheory.simulate import simulate
@@ -220,6 +219,6 @@ def test_inlined_optimizer_step_keeps_exact_arithmetic_after_the_engine_compiles
     w, state, g = np.zeros(1), np.array([-1.0, 1.0, 0.0]), np.array([3.37283369e-89])
     w_ref, state_ref = opt.reference_step(w, state.copy(), g, 0.1)
     w_k, state_k = w.copy(), state.copy()
-    optimizer_step(opt.code, opt.hyperparameters(), 0.1, w_k, state_k, g)
+    opt.kernel_step()(opt.hyperparameters(), 0.1, w_k, state_k, g)
     assert w_ref[0] != 0.0
     assert np.array_equal(w_k, w_ref) and np.array_equal(state_k, state_ref)

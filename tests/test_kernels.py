@@ -9,7 +9,7 @@ from numba import njit
 
 from sgdtheory._kernels import codes
 from sgdtheory._kernels.rng import ZIG_FI, ZIG_KI, ZIG_WI, path_states
-from sgdtheory._kernels.steps import batch_gradient, draw_batch, learning_rate, optimizer_step
+from sgdtheory._kernels.steps import draw_batch, learning_rate
 from sgdtheory.optimizers import SGD, HeavyBall, Nesterov
 from sgdtheory.problems import GaussianNoiseQuadratic, LinearRegression, QuadraticFiniteSum, reference_batch_gradient
 from sgdtheory.sampling import reference_epoch_batches
@@ -47,7 +47,7 @@ def _kernel_gradient(problem, w, idx, state):
     g = np.empty(d)
     z = np.empty(d)
     S = state.copy().reshape(1, 4)
-    loss = batch_gradient(kp.code, kp.A, kp.Hs, kp.v, 1.0 / np.sqrt(len(idx)), np.asarray(idx, dtype=np.int64),
+    loss = problem.kernel_functions().gradient(kp.A, kp.Hs, kp.v, 1.0 / np.sqrt(len(idx)), np.asarray(idx, dtype=np.int64),
                           len(idx), w - kp.w_star, w, g, z, S, 0, ZIG_KI, ZIG_WI, ZIG_FI)
     return g, loss
 
@@ -91,7 +91,7 @@ def test_optimizer_step_bitwise(opt, data):
     lr = data.draw(st.floats(1e-4, 1.0))
     w_ref, state_ref = opt.reference_step(w, state, g, lr)
     w_k, state_k = w.copy(), state.copy() if state.size else np.zeros(1)
-    optimizer_step(opt.code, opt.hyperparameters(), lr, w_k, state_k, g)
+    opt.kernel_step()(opt.hyperparameters(), lr, w_k, state_k, g)
     assert np.array_equal(w_k, w_ref)
     if state.size:
         assert np.array_equal(state_k, state_ref)
@@ -108,7 +108,7 @@ def test_preconditioned_step_bitwise(data):
     lr = data.draw(st.floats(1e-4, 1.0))
     w_ref, _ = opt.reference_step(w, np.zeros(0), g, lr)
     w_k = w.copy()
-    optimizer_step(opt.code, opt.hyperparameters(), lr, w_k, np.zeros(1), g)
+    opt.kernel_step()(opt.hyperparameters(), lr, w_k, np.zeros(1), g)
     assert np.array_equal(w_k, w_ref)
 
 

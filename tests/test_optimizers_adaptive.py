@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from reference_paths import compare_with_engine
-from sgdtheory._kernels.steps import optimizer_step
 from sgdtheory.errors import SgdTheoryError
 from sgdtheory.optimizers import NAMES, SGD, AdaGrad, Adam, AdaptiveOptimizer, AMSGrad, RMSProp, from_name
 from sgdtheory.problems import GaussianNoiseQuadratic, LinearRegression, PolynomialFiniteSum1D, QuadraticFiniteSum
@@ -50,7 +49,7 @@ def test_kernel_step_matches_reference_bitwise(opt, data):
         g = data.draw(arrays(np.float64, (d,), elements=finite))
         lr = data.draw(st.floats(1e-4, 1.0))
         w, state = opt.reference_step(w, state, g, lr)
-        optimizer_step(opt.code, opt.hyperparameters(), lr, w_k, state_k, g)
+        opt.kernel_step()(opt.hyperparameters(), lr, w_k, state_k, g)
         assert np.array_equal(w_k, w) and np.array_equal(state_k, state)
     # a random state: accumulators >= 0, Adam's t a positive integer, AMSGrad's vhat >= 0
     st_rand = np.abs(data.draw(arrays(np.float64, (opt.state_size(d),), elements=finite)))
@@ -62,7 +61,7 @@ def test_kernel_step_matches_reference_bitwise(opt, data):
     g = data.draw(arrays(np.float64, (d,), elements=finite))
     w_ref, s_ref = opt.reference_step(w, st_rand, g, 0.1)
     w_k, s_k = w.copy(), st_rand.copy()
-    optimizer_step(opt.code, opt.hyperparameters(), 0.1, w_k, s_k, g)
+    opt.kernel_step()(opt.hyperparameters(), 0.1, w_k, s_k, g)
     assert np.array_equal(w_k, w_ref) and np.array_equal(s_k, s_ref)
 
 

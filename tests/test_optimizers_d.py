@@ -10,7 +10,7 @@ from hypothesis.extra.numpy import arrays
 
 from reference_paths import compare_with_engine
 from sgdtheory._kernels.rng import ZIG_FI, ZIG_KI, ZIG_WI, path_states
-from sgdtheory._kernels.steps import optimizer_step, sam_perturbation, sam_step
+from sgdtheory.optimizers.sam import perturb as sam_perturbation
 from sgdtheory.errors import SgdTheoryError
 from sgdtheory.optimizers import (SAM, SGD, AdaGrad, Adam, AdamW, AMSGrad, HeavyBall, McAllesterAdam, Nesterov,
                                   RMSProp, from_name)
@@ -45,7 +45,7 @@ def test_kernel_step_matches_reference_bitwise(opt, data):
         g = data.draw(arrays(np.float64, (d,), elements=finite))
         lr = data.draw(st.floats(1e-4, 1.0))
         w, state = opt.reference_step(w, state, g, lr)
-        optimizer_step(opt.code, opt.hyperparameters(), lr, w_k, state_k, g)
+        opt.kernel_step()(opt.hyperparameters(), lr, w_k, state_k, g)
         assert np.array_equal(w_k, w) and np.array_equal(state_k, state)
     st_rand = np.abs(data.draw(arrays(np.float64, (opt.state_size(d),), elements=finite)))
     st_rand[:d] *= data.draw(st.sampled_from([-1.0, 1.0]))
@@ -53,7 +53,7 @@ def test_kernel_step_matches_reference_bitwise(opt, data):
     g = data.draw(arrays(np.float64, (d,), elements=finite))
     w_ref, s_ref = opt.reference_step(w, st_rand, g, 0.1)
     w_k, s_k = w.copy(), st_rand.copy()
-    optimizer_step(opt.code, opt.hyperparameters(), 0.1, w_k, s_k, g)
+    opt.kernel_step()(opt.hyperparameters(), 0.1, w_k, s_k, g)
     assert np.array_equal(w_k, w_ref) and np.array_equal(s_k, s_ref)
 
 
@@ -132,7 +132,7 @@ def _problems():
 @pytest.mark.parametrize("kind", ["quad", "lin", "gau", "poly"])
 @pytest.mark.parametrize("base", [SGD(), HeavyBall(0.8), Adam(0.5, 0.9)])
 def test_sam_kernel_step_matches_reference(kind, base):
-    """One sam_step (two gradients, same indices, same noise) against SAM.reference_step with the numpy
+    """One SAM kernel step (two gradients, same indices, same noise) against SAM.reference_step with the numpy
     minibatch gradient; the gradients themselves are summed with reassociation, so agreement is to rounding."""
     problem = _problems()[kind]
     kp = problem.kernel_data()
@@ -150,9 +150,13 @@ def test_sam_kernel_step_matches_reference(kind, base):
     w_ref, s_ref = opt.reference_step(w, state, g, 0.05,
                                       gradient_at=lambda u: reference_batch_gradient(problem, u, idx, xi[:d] if kind == "gau" else xi[0])[0])
     w_k, s_k = w.copy(), state.copy()
-    S = path_states(np.random.SeedSequence(0), 0, 1)
-    sam_step(kp.code, kp.A, kp.Hs, kp.v, idx, 3, kp.w_star, opt.hyperparameters(), 0.05, w_k, s_k, g.copy(), z,
-             np.empty(d), np.empty(d), np.empty(d), S, 0, ZIG_KI, ZIG_WI, ZIG_FI)
+    # the engine's SAM step, from the same parts (engine.run_paths with SECOND_GRADIENT): perturb, the problem's
+    # regradient on the same minibatch and noise, the base optimizer's step with hp[1:]
+    w2 = np.empty(d)
+    sam_perturbation(opt.rho, w_k, g.copy(), w2)
+    g2 = np.empty(d)
+    problem.kernel_functions().regradient(kp.A, kp.Hs, kp.v, idx, 3, w2 - kp.w_star, w2, g2, z)
+    opt.kernel_step()(opt.hyperparameters()[1:], 0.05, w_k, s_k, g2)
     np.testing.assert_allclose(w_k, w_ref, rtol=1e-13, atol=1e-14)
     np.testing.assert_allclose(s_k, s_ref, rtol=1e-13, atol=1e-14)
     # a SAM step differs from the base step (the second gradient is taken elsewhere; Adam's first step is

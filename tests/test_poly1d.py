@@ -14,7 +14,6 @@ from numpy.polynomial import polynomial as npoly
 from reference_paths import compare_with_engine
 from reference_rng import Xoshiro
 from sgdtheory._kernels.rng import ZIG_FI, ZIG_KI, ZIG_WI
-from sgdtheory._kernels.steps import batch_gradient
 from sgdtheory.errors import SgdTheoryError
 from sgdtheory.optimizers import SGD, Adam, HeavyBall, Nesterov, PreconditionedSGD
 from sgdtheory.problems import PolynomialFiniteSum1D, reference_batch_gradient
@@ -42,7 +41,7 @@ def _kernel_gradient(problem, w, idx, state):
     kp = problem.kernel_data()
     g, z = np.empty(1), np.empty(1)
     S = np.array(state, dtype=np.uint64).reshape(1, 4)
-    loss = batch_gradient(kp.code, kp.A, kp.Hs, kp.v, 1.0 / np.sqrt(len(idx)), np.asarray(idx, dtype=np.int64),
+    loss = problem.kernel_functions().gradient(kp.A, kp.Hs, kp.v, 1.0 / np.sqrt(len(idx)), np.asarray(idx, dtype=np.int64),
                           len(idx), np.array([w]) - kp.w_star, np.array([w]), g, z, S, 0, ZIG_KI, ZIG_WI, ZIG_FI)
     return g, loss, S[0]
 

@@ -22,7 +22,6 @@ from hypothesis import strategies as st  # noqa: E402
 from hypothesis.extra.numpy import arrays  # noqa: E402
 
 from reference_paths import compare_with_engine  # noqa: E402
-from sgdtheory._kernels.steps import optimizer_step  # noqa: E402
 from sgdtheory.optimizers import SGD, AdaGrad, Adam, AdamW, AMSGrad, HeavyBall, Nesterov, RMSProp  # noqa: E402
 from sgdtheory.problems import QuadraticFiniteSum  # noqa: E402
 from sgdtheory.sampling import Sampler  # noqa: E402
@@ -165,7 +164,7 @@ def test_amsgrad_bias_correction_kernel_matches_reference_bitwise(b1, b2, eps, d
         g = data.draw(arrays(np.float64, (d,), elements=finite))
         lr = data.draw(st.floats(1e-4, 1.0))
         w, state = opt.reference_step(w, state, g, lr)
-        optimizer_step(opt.code, opt.hyperparameters(), lr, w_k, state_k, g)
+        opt.kernel_step()(opt.hyperparameters(), lr, w_k, state_k, g)
         assert np.array_equal(w_k, w) and np.array_equal(state_k, state)
 
 

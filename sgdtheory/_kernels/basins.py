@@ -16,11 +16,12 @@ occupancy NaN: it is reported as diverged, never averaged.  Nothing is stored pe
 import numpy as np
 from numba import njit, prange
 
-from .steps import batch_gradient, draw_batch, optimizer_step
+from .slots import optimizer_step, problem_gradient
+from .steps import draw_batch
 
 
 @njit(parallel=True, cache=True)
-def basin_paths(problem_code, A, Hs, v, noise_scale, w_star, scheme, batch, opt_code, opt_hp, state_size, lr,
+def basin_paths(A, Hs, v, noise_scale, w_star, scheme, batch, opt_hp, state_size, lr,
                 w0, split, burn_in, n_steps, target_lo, target_hi, stop_at_passage, div_threshold,
                 rng, ki, wi, fi, occupancy, passage):
     n_paths = rng.shape[0]
@@ -42,8 +43,8 @@ def basin_paths(problem_code, A, Hs, v, noise_scale, w_star, scheme, batch, opt_
             if t >= burn_in and w[0] < split:
                 left += 1
             pos = draw_batch(scheme, rng, p, n, batch, idx, perm, pos)
-            batch_gradient(problem_code, A, Hs, v, noise_scale, idx, batch, delta, w, g, z, rng, p, ki, wi, fi)
-            optimizer_step(opt_code, opt_hp, lr, w, state, g)
+            problem_gradient(A, Hs, v, noise_scale, idx, batch, delta, w, g, z, rng, p, ki, wi, fi)
+            optimizer_step(opt_hp, lr, w, state, g)
             delta[0] = w[0] - w_star[0]
             if not delta[0] * delta[0] <= div_threshold:
                 passage[p] = -2

@@ -1,15 +1,9 @@
-"""Kernels for the batch-size claims C4 and C5 (seed 003, "Scaling eta / N_mu / N_s"; Smith et al. 2018).
+"""Template (``compose``; problem and optimizer SGD bound in) for the batch-size claims C4 and C5 (seed 003, "Scaling eta / N_mu / N_s"; Smith et al. 2018).
 
 ``staged_paths`` runs SGD through a piecewise schedule of (learning rate, batch size, epochs) stages on
 independent paths, keeping each path's own iterate from one stage to the next (the engine's ``simulate``
 starts every path at one common w0, so a stage-by-stage run through it would restart the paths), and writes
 the excess loss (w - w*).Hbar (w - w*)/2 at the start and at the end of every epoch: out[p, e].
-
-``square_ema_paths`` streams, at a fixed point, the running average of squared gradient coordinates
-(x_i = the per-example values ``values[i]``, batches drawn with replacement) in one of two semantics:
-per-example (seed 003: N_s counts examples; s <- (1 - 1/N) s + x_i^2/N once per example of the batch) or
-batch-mean (the engine's RMSProp/Adam: s <- (1 - 1/N) s + (mean_batch x)^2/N once per batch); out[p] is s
-after ``n_batches`` batches from s = 0.
 
 Paths run in parallel with ``prange``, each on its own xoshiro256++ stream (``rng.path_states``), so the
 results do not depend on the thread count; nothing is allocated per step.
@@ -19,12 +13,12 @@ import numpy as np
 from numba import njit, prange
 
 from .codes import SAMPLING_WITH_REPLACEMENT
-from .rng import fill_below
-from .steps import batch_gradient, draw_batch
+from .slots import optimizer_step, problem_gradient
+from .steps import draw_batch
 
 
 @njit(parallel=True, cache=True)
-def staged_paths(problem_code, A, Hs, v, w_star, Hbar, stage_lr, stage_batch, stage_epochs, w0, rng, ki, wi, fi,
+def staged_paths(A, Hs, v, w_star, Hbar, stage_lr, stage_batch, stage_epochs, w0, rng, ki, wi, fi,
                  out):
     """out[p, 0] = excess loss at w0; out[p, 1 + e] = excess loss after epoch e (n / B_k updates per epoch)."""
     n_paths = rng.shape[0]
@@ -34,6 +28,7 @@ def staged_paths(problem_code, A, Hs, v, w_star, Hbar, stage_lr, stage_batch, st
     bmax = 1
     for k in range(n_stages):
         bmax = max(bmax, stage_batch[k])
+    sgd_hp = np.zeros(1)  # the optimizer bound in (SGD: no hyperparameters, no state)
     for p in prange(n_paths):
         w = w0.copy()
         delta = np.empty(d)
@@ -58,9 +53,9 @@ def staged_paths(problem_code, A, Hs, v, w_star, Hbar, stage_lr, stage_batch, st
             for ep in range(stage_epochs[k]):
                 for t in range(per_epoch):
                     pos = draw_batch(SAMPLING_WITH_REPLACEMENT, rng, p, n, batch, idx, perm, pos)
-                    batch_gradient(problem_code, A, Hs, v, scale, idx, batch, delta, w, g, z, rng, p, ki, wi, fi)
+                    problem_gradient(A, Hs, v, scale, idx, batch, delta, w, g, z, rng, p, ki, wi, fi)
+                    optimizer_step(sgd_hp, lr, w, sgd_hp, g)
                     for j in range(d):
-                        w[j] -= lr * g[j]
                         delta[j] = w[j] - w_star[j]
                 e += 1
                 q = 0.0
@@ -68,27 +63,3 @@ def staged_paths(problem_code, A, Hs, v, w_star, Hbar, stage_lr, stage_batch, st
                     for b in range(d):
                         q += delta[a] * Hbar[a, b] * delta[b]
                 out[p, e] = 0.5 * q
-
-
-@njit(parallel=True, cache=True)
-def square_ema_paths(values, batch, N, n_batches, per_example, rng, out):
-    """out[p] = s after n_batches batches (see the module docstring for the two semantics)."""
-    n_paths = rng.shape[0]
-    n = values.shape[0]
-    beta = 1.0 - 1.0 / N
-    for p in prange(n_paths):
-        idx = np.empty(batch, dtype=np.int64)
-        s = 0.0
-        for t in range(n_batches):
-            fill_below(rng, p, n, idx, batch)
-            if per_example:
-                for j in range(batch):
-                    x = values[idx[j]]
-                    s = beta * s + x * x / N
-            else:
-                m = 0.0
-                for j in range(batch):
-                    m += values[idx[j]]
-                m /= batch
-                s = beta * s + m * m / N
-        out[p] = s

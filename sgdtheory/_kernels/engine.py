@@ -1,8 +1,8 @@
 """The fused Monte Carlo loop: many independent SGD paths, statistics streamed, nothing stored per step.
 
-``run_paths`` advances every path through all its steps in one pass (paths in parallel with
-``prange``; each path on one thread from start to end, with its own xoshiro256++ stream, so the
-result does not depend on the thread count).  Per path it keeps only
+``run_paths`` advances every path of a range through all its steps in one pass (ranges of paths in parallel on
+threads, ``pool.over_paths``; each path on one thread from start to end, with its own xoshiro256++ stream, so
+the result does not depend on the thread count).  Per path it keeps only
 
 * the observables at the recorded steps (``rec_out[p, r, :]``, memory O(records), not O(steps)),
 * sums of the observables over consecutive post-burn-in batches of steps
@@ -11,13 +11,20 @@ result does not depend on the thread count).  Per path it keeps only
 * the final iterate and, if the path blew up, the step at which it did (``diverged_at[p]``).
 
 Scratch arrays are allocated once per path, never per step.
+
+This module is a template (``compose``): ``run_paths`` is compiled once per (problem, optimizer) with the
+problem's gradient and the optimizer's step bound to the ``slots`` names; use it through
+``compose.kernel("engine", "run_paths", problem, optimizer)`` (``simulate`` does).
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-from .codes import OPT_SAM, SCHEDULE_POWER
-from .steps import FAST, basic_rate, batch_gradient, cold_step, draw_batch, optimizer_step
+from sgdtheory.optimizers.sam import perturb
+
+from .codes import SCHEDULE_POWER
+from .slots import SECOND_GRADIENT, optimizer_step, problem_excess, problem_gradient, problem_regradient
+from .steps import FAST, basic_rate, draw_batch, scheduled_rate
 
 
 @njit(inline="always", cache=True, fastmath=FAST)
@@ -29,40 +36,18 @@ def _sq_norm(x):
     return q
 
 
-@njit(cache=True, fastmath=FAST)
-def poly_excess(b, x):
-    """sum_{k>=1} b_k x^k by Horner's rule (b_0 is not read): the 1-D polynomial problem's excess loss
-    (compiled separately, not inlined: inlining it slowed the quadratic problems' loop by ~2%)."""
-    q = b[b.shape[0] - 1]
-    for k in range(b.shape[0] - 2, 0, -1):
-        q = q * x + b[k]
-    return q * x
-
-
 @njit(inline="always", cache=True, fastmath=FAST)
 def _observe(want_excess, want_bloss, want_gsq, want_dist, want_moments, delta, Hbar, excess_poly, bloss, g, out):
     """Add the observables to ``out`` (streaming sums; a record slot starts at 0, so it is written).
 
-    Order: excess loss, minibatch loss, |g|^2, |delta|^2 (delta = w - w*), then the moments
-    delta_k and delta_k delta_l (k <= l).  The excess loss is delta.Hbar delta/2 for the quadratic
-    problems (exact there); when ``excess_poly`` is non-empty (the 1-D polynomial problem) it is
-    sum_{k>=1} b_k delta^k by Horner's rule, with b the mean loss's Taylor coefficients at w*
-    (b_0 = 0 is not read), i.e. L(w) - L(w*) exactly, without cancelling two O(1) values.
+    Order: excess loss (the problem's ``excess_loss``), minibatch loss, |g|^2, |delta|^2 (delta = w - w*), then
+    the moments delta_k and delta_k delta_l (k <= l).
     Returns the number of entries.
     """
     d = delta.shape[0]
     j = 0
     if want_excess:
-        if excess_poly.shape[0] > 0:
-            out[j] += poly_excess(excess_poly, delta[0])
-        else:
-            q = 0.0
-            for k in range(d):
-                hk = 0.0
-                for l in range(d):
-                    hk += Hbar[k, l] * delta[l]
-                q += delta[k] * hk
-            out[j] += 0.5 * q
+        out[j] += problem_excess(delta, Hbar, excess_poly)
         j += 1
     if want_bloss:
         out[j] += bloss
@@ -86,16 +71,16 @@ def _observe(want_excess, want_bloss, want_gsq, want_dist, want_moments, delta, 
     return j
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True, nogil=True, fastmath=FAST)
 def run_paths(
-    problem_code, A, Hs, v, noise_scale, w_star, Hbar, excess_poly,
-    scheme, batch, opt_code, opt_hp, state_size, sched_code, sched_hp,
+    first, last, A, Hs, v, noise_scale, w_star, Hbar, excess_poly,
+    scheme, batch, opt_hp, state_size, sched_code, sched_hp,
     n_steps, w0, rng, ki, wi, fi,
     rec_steps, rec_flags, rec_out,
     burn_in, batch_len, tavg_flags, tavg_out,
     div_threshold, w_final, diverged_at,
 ):
-    """Simulate ``rng.shape[0]`` paths; see the module docstring for the outputs.
+    """Simulate paths ``first .. last - 1`` (rows of ``rng`` and of the outputs); see the module docstring.
 
     ``rec_flags`` = (excess, dist, moments) and ``tavg_flags`` = (excess, batch loss, grad sq,
     dist, moments) select the observables, in that order.  Time averages cover steps
@@ -103,24 +88,32 @@ def run_paths(
     that step, with the minibatch of that step.  A path whose squared distance to ``w_star``
     exceeds ``div_threshold`` (or becomes NaN) stops; its outputs after that step are NaN.
     ``excess_poly`` selects the excess-loss formula (see ``_observe``; empty for quadratic problems).
-    SAM (``opt_code`` = OPT_SAM) evaluates a second gradient per step in ``steps.sam_step`` at the
-    perturbed point, with the same minibatch and the same Gaussian noise (no extra random numbers);
-    the observables (batch loss, |g|^2) use the first gradient, the one at w_t.
+    SAM (``SECOND_GRADIENT``) evaluates a second gradient per step at the perturbed point w + rho g / |g|
+    (``optimizers.sam.perturb``), with the same minibatch and the same Gaussian noise (no extra random numbers),
+    and applies the base optimizer's step to it; the observables (batch loss, |g|^2) use the first gradient.
+    Schedules beyond constant/power go through ``steps.scheduled_rate`` (one out-of-line call).
 
-    Compiled WITHOUT fastmath flags: inline="always" helpers take the caller's flags, so reassociation here would
-    also reach ``optimizer_step`` (and Numba then reuses that overload for direct calls), breaking the optimizers'
-    bit-for-bit agreement with their numpy references and PyTorch (e.g. McAllester-Adam with N_g = 1 computes
-    m - (m - g): reassociated it gives 0 instead of g).  Results are bitwise identical for any thread count and chunking.
+    Compiled with reassociation (``FAST``), which the problems' gradients and the observables' sums, inlined here,
+    take: their dot products vectorise.  The optimizer's ``step`` (and SAM's ``perturb``) are separate functions
+    compiled without fastmath and deliberately not Numba-inlined: an inlined helper takes the caller's flags (and
+    Numba then reuses that overload for direct calls), which broke the optimizers' bit-for-bit agreement with
+    their numpy references and PyTorch (McAllester-Adam with N_g = 1 computes m - (m - g): reassociated, 0
+    instead of g).  LLVM keeps per-instruction flags when it inlines them, so their arithmetic is exact either
+    way.
+
+    Serial and ``nogil``: ``pool.over_paths`` runs ranges of paths on threads.  (A ``prange`` loop with fastmath
+    gave other bits after Numba loaded it from its cache than when freshly compiled; a serial function's cached
+    code is its fresh code.)
+    Results are bitwise identical for any thread count and chunking.
     SGD on ``GaussianNoiseQuadratic`` with a constant or power rate does not come here: ``lanes.run_gaussian_lanes``.
     """
-    n_paths = rng.shape[0]
     d = w0.shape[0]
     n = A.shape[0]
     n_rec = rec_steps.shape[0]
     n_tb = tavg_out.shape[1]
     n_tobs = tavg_out.shape[2]
     tavg_end = burn_in + n_tb * batch_len
-    for p in prange(n_paths):
+    for p in range(first, last):
         w = w0.copy()
         delta = np.empty(d)
         g = np.empty(d)
@@ -140,7 +133,7 @@ def run_paths(
         left = batch_len  # steps until the current time-average batch is flushed
         r = 0
         diverged_at[p] = -1
-        cold = opt_code == OPT_SAM or sched_code > SCHEDULE_POWER
+        basic = sched_code <= SCHEDULE_POWER
         for k in range(d):
             delta[k] = w[k] - w_star[k]
         for t in range(n_steps):
@@ -149,7 +142,7 @@ def run_paths(
                          rec_out[p, r])
                 r += 1
             pos = draw_batch(scheme, rng, p, n, batch, idx, perm, pos)
-            bloss = batch_gradient(problem_code, A, Hs, v, noise_scale, idx, batch, delta, w, g, z, rng, p, ki, wi, fi)
+            bloss = problem_gradient(A, Hs, v, noise_scale, idx, batch, delta, w, g, z, rng, p, ki, wi, fi)
             if t >= burn_in and t < tavg_end:
                 _observe(tavg_flags[0], tavg_flags[1], tavg_flags[2], tavg_flags[3], False,
                          delta, Hbar, excess_poly, bloss, g, acc)
@@ -173,12 +166,18 @@ def run_paths(
                     for k in range(n_tobs):
                         tavg_out[p, b, k] = acc[k]
                         acc[k] = 0.0
-            if cold:  # SAM or a schedule beyond constant/power: one out-of-line call (see steps.cold_step)
-                cold_step(problem_code, A, Hs, v, idx, batch, w_star, opt_code, opt_hp, sched_code, sched_hp, t,
-                          w, state, g, z, w2, delta2, g2, rng, p, ki, wi, fi)
-            else:
+            if basic:
                 lr = basic_rate(sched_code, sched_hp, t)
-                optimizer_step(opt_code, opt_hp, lr, w, state, g)
+            else:
+                lr = scheduled_rate(sched_code, sched_hp, t)
+            if SECOND_GRADIENT:  # SAM: the base step with the gradient at w + rho g / |g| (same minibatch, noise)
+                perturb(opt_hp[0], w, g, w2)
+                for k in range(d):
+                    delta2[k] = w2[k] - w_star[k]
+                problem_regradient(A, Hs, v, idx, batch, delta2, w2, g2, z)
+                optimizer_step(opt_hp[1:], lr, w, state, g2)
+            else:
+                optimizer_step(opt_hp, lr, w, state, g)
             q = 0.0
             for k in range(d):
                 delta[k] = w[k] - w_star[k]

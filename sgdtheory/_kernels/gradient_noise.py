@@ -9,11 +9,12 @@ Used by claim A1 (seed 000, section "SGD": E g_B = grad L, Cov g_B = c_B Sigma).
 import numpy as np
 from numba import njit, prange
 
-from .steps import batch_gradient, draw_batch
+from .slots import problem_gradient
+from .steps import draw_batch
 
 
 @njit(parallel=True, cache=True)
-def sample_batch_gradients(problem_code, A, Hs, v, noise_scale, w_star, scheme, batch, w, center,
+def sample_batch_gradients(A, Hs, v, noise_scale, w_star, scheme, batch, w, center,
                            n_draws, rng, ki, wi, fi, first_out, second_out, zero_out):
     """first_out[p] = sum (g - center); second_out[p] = sum (g - center)(g - center)^T;
     zero_out[p] = number of draws with g exactly equal to ``center``."""
@@ -35,7 +36,7 @@ def sample_batch_gradients(problem_code, A, Hs, v, noise_scale, w_star, scheme, 
         zeros = 0
         for t in range(n_draws):
             pos = draw_batch(scheme, rng, p, n, batch, idx, perm, pos)
-            batch_gradient(problem_code, A, Hs, v, noise_scale, idx, batch, delta, w, g, z, rng, p, ki, wi, fi)
+            problem_gradient(A, Hs, v, noise_scale, idx, batch, delta, w, g, z, rng, p, ki, wi, fi)
             same = True
             for k in range(d):
                 g[k] -= center[k]

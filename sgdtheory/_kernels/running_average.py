@@ -16,11 +16,12 @@ claim D8 and errata E1, E2.
 import numpy as np
 from numba import njit, prange
 
-from .steps import batch_gradient, draw_batch
+from .slots import problem_gradient
+from .steps import draw_batch
 
 
 @njit(parallel=True, cache=True)
-def running_averages(problem_code, A, Hs, v, noise_scale, w_star, scheme, batch, w, coord, N,
+def running_averages(A, Hs, v, noise_scale, w_star, scheme, batch, w, coord, N,
                      rng, ki, wi, fi, rec_steps, out):
     """out[p, r] = (plain EMA, min(N, t) average, Adam-corrected EMA) after step rec_steps[r] (>= 1)."""
     n_paths = rng.shape[0]
@@ -44,7 +45,7 @@ def running_averages(problem_code, A, Hs, v, noise_scale, w_star, scheme, batch,
         r = 0
         for t in range(1, n_steps + 1):
             pos = draw_batch(scheme, rng, p, n, batch, idx, perm, pos)
-            batch_gradient(problem_code, A, Hs, v, noise_scale, idx, batch, delta, w, g, z, rng, p, ki, wi, fi)
+            problem_gradient(A, Hs, v, noise_scale, idx, batch, delta, w, g, z, rng, p, ki, wi, fi)
             x = g[coord]
             ema = beta * ema + x / N
             a = 1.0 / min(N, t)

@@ -70,11 +70,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import special
 
-from .._kernels.batch_scaling import square_ema_paths, staged_paths
+from .._kernels.compose import kernel
 from .._kernels.rng import ZIG_FI, ZIG_KI, ZIG_WI, path_states
+from .._kernels.square_ema import square_ema_paths
 from ..config import schema
 from ..errors import ConfigError, SgdTheoryError, check_float, check_int
-from ..optimizers import HeavyBall
+from ..optimizers import SGD, HeavyBall
 from ..problems import GaussianNoiseQuadratic, QuadraticFiniteSum
 from ..sampling import Sampler
 from ..simulate import _seed_sequence, simulate
@@ -762,7 +763,8 @@ def run_schedule(inst: ScheduleInstance, kind: str, n_paths: int, seed, seed_key
     kp = inst.problem.kernel_data()
     rng = path_states(_seed_sequence(seed, seed_key), 0, check_int(n_paths, "n_paths", 2))
     out = np.zeros((n_paths, 1 + sum(s.epochs for s in st)))
-    staged_paths(kp.code, kp.A, kp.Hs, kp.v, kp.w_star, kp.Hbar, np.array([s.eta for s in st]),
+    staged_paths = kernel("batch_scaling", "staged_paths", inst.problem, SGD())
+    staged_paths(kp.A, kp.Hs, kp.v, kp.w_star, kp.Hbar, np.array([s.eta for s in st]),
                  np.array([s.batch for s in st], dtype=np.int64), np.array([s.epochs for s in st], dtype=np.int64),
                  inst.w0, rng, ZIG_KI, ZIG_WI, ZIG_FI, out)
     if not np.all(np.isfinite(out)):

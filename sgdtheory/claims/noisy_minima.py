@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._kernels.basins import basin_paths
+from .._kernels.compose import kernel
 from .._kernels.rng import ZIG_FI, ZIG_KI, ZIG_WI, path_states
 from ..config import schema
 from ..errors import ConfigError, SgdTheoryError, check_float, check_int
@@ -147,7 +147,8 @@ def run_basins(inst: TwoMinimaInstance, optimizer, lr: float, n_paths: int, burn
     rng = path_states(_seed_sequence(seed, seed_key), 0, check_int(n_paths, "n_paths", 2))
     occ = np.zeros(n_paths)
     passage = np.zeros(n_paths, dtype=np.int64)
-    basin_paths(kp.code, kp.A, kp.Hs, kp.v, 1.0 / np.sqrt(batch), kp.w_star, sampler.code, batch, optimizer.code,
+    basin_paths = kernel("basins", "basin_paths", inst.problem, optimizer)
+    basin_paths(kp.A, kp.Hs, kp.v, 1.0 / np.sqrt(batch), kp.w_star, sampler.code, batch,
                 optimizer.hyperparameters(), optimizer.state_size(1), float(lr), np.array([float(w0)]),
                 inst.barrier, int(burn_in), int(n_steps), float(target_lo), float(target_hi), bool(stop_at_passage),
                 1e8, rng, ZIG_KI, ZIG_WI, ZIG_FI, occ, passage)

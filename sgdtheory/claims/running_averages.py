@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._kernels.compose import kernel
 from .._kernels.rng import ZIG_FI, ZIG_KI, ZIG_WI, path_states
-from .._kernels.running_average import running_averages
 from ..config import finite_sum_problem
 from ..config import FINITE_SUM, schema
 from ..errors import ConfigError, SgdTheoryError, check_int, as_float_array
@@ -119,7 +119,8 @@ def simulate_running_averages(inst: RunningAverageInstance, steps, n_paths: int,
     batch = inst.sampler.validate_for(inst.problem.n)
     rng = path_states(_seed_sequence(seed, seed_key), 0, check_int(n_paths, "n_paths", 2))
     out = np.zeros((n_paths, steps.size, 3))
-    running_averages(kp.code, kp.A, kp.Hs, kp.v, 1.0, kp.w_star, inst.sampler.code, batch, inst.w,
+    running_averages = kernel("running_average", "running_averages", inst.problem)
+    running_averages(kp.A, kp.Hs, kp.v, 1.0, kp.w_star, inst.sampler.code, batch, inst.w,
                      inst.coordinate, inst.N, rng, ZIG_KI, ZIG_WI, ZIG_FI, steps, out)
     return out
 

@@ -1,42 +1,56 @@
-"""Optimizers as small records: the update rule (docstring math), a numpy reference step, a Numba code.
+"""Optimizers, one per module, and their registry.
 
-Every optimizer has
+Each module holds an optimizer's record (hyperparameters named and validated), its Numba ``step``, its numpy
+reference step and its declared properties (state size, stability limit, conventions); see ``base``.  To add
+an optimizer: write its module (copy ``heavy_ball.py``) and add one line to ``REGISTRY`` below.  The engine
+compiles one loop per (problem, optimizer) with the optimizer's ``step`` inlined (``_kernels.compose``); the
+generic test (``tests/test_registry.py``) runs every registered optimizer against its numpy reference on every
+problem and sampler.
 
-* ``code`` and ``hyperparameters()`` -- how the engine's ``optimizer_step`` kernel sees it;
-* ``state_size(d)`` and ``init_state(d)`` -- its state vector (momentum buffer, moment estimates,
-  step counter; all packed in one float64 vector so later optimizers fit the same kernel shape);
-* ``reference_step(params, state, grad, lr)`` -- plain numpy, usable on its own, returning
-  ``(new_params, new_state)`` without modifying its inputs.
-
-The learning rate is passed separately because schedules (``sgdtheory.schedules``) supply it.
-
-Implemented: SGD (``sgd``), heavy ball and Nesterov momentum (``momentum``), a fixed
-preconditioner (``preconditioned``), and the adaptive methods AdaGrad, RMSProp, Adam and AMSGrad
-(``adaptive``; Adam's step counter lives in its state vector, since the kernel has no t argument),
-McAllester's min(t, N) Adam and AdamW (``adaptive``), and SAM (``sam``), a wrapper around any of
-these that takes a second gradient at the perturbed point on the same minibatch; its reference
-step takes that gradient function as an extra argument.
+The learning rate is passed to ``step`` separately because schedules (``sgdtheory.schedules``) supply it.
 """
 
-from .adaptive import AdaGrad, Adam, AdamW, AdaptiveOptimizer, AMSGrad, McAllesterAdam, RMSProp
+from ..errors import SgdTheoryError
+from .adagrad import AdaGrad
+from .adam import Adam
+from .adamw import AdamW
+from .adaptive import AdaptiveOptimizer
+from .amsgrad import AMSGrad
 from .base import Optimizer
-from .momentum import HeavyBall, Nesterov
+from .heavy_ball import HeavyBall
+from .mcallester_adam import McAllesterAdam
+from .nesterov import Nesterov
 from .preconditioned import PreconditionedSGD
+from .rmsprop import RMSProp
 from .sam import SAM
 from .sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "HeavyBall", "Nesterov", "PreconditionedSGD", "AdaptiveOptimizer", "AdaGrad",
-           "RMSProp", "Adam", "AMSGrad", "McAllesterAdam", "AdamW", "SAM", "from_name", "NAMES"]
+#: name -> optimizer class: what ``from_name``, configuration files and the generic tests see
+REGISTRY = {
+    "sgd": SGD,
+    "heavy_ball": HeavyBall,
+    "nesterov": Nesterov,
+    "preconditioned": PreconditionedSGD,
+    "adagrad": AdaGrad,
+    "rmsprop": RMSProp,
+    "adam": Adam,
+    "amsgrad": AMSGrad,
+    "adam_min": McAllesterAdam,
+    "adamw": AdamW,
+    "sam": SAM,
+}
 
-NAMES = {"sgd": SGD, "heavy_ball": HeavyBall, "momentum": HeavyBall, "nesterov": Nesterov, "adagrad": AdaGrad,
-         "rmsprop": RMSProp, "adam": Adam, "amsgrad": AMSGrad, "adam_min": McAllesterAdam, "adamw": AdamW, "sam": SAM}
+#: accepted names, with aliases
+NAMES = {**REGISTRY, "momentum": HeavyBall}
+
+__all__ = ["Optimizer", "SGD", "HeavyBall", "Nesterov", "PreconditionedSGD", "AdaptiveOptimizer", "AdaGrad",
+           "RMSProp", "Adam", "AMSGrad", "McAllesterAdam", "AdamW", "SAM", "from_name", "NAMES", "REGISTRY"]
 
 
 def from_name(name: str, **hyper) -> Optimizer:
     """Build an optimizer from its lower-case name (a key of ``NAMES``: "sgd", "heavy_ball"/"momentum",
-    "nesterov", "adagrad", "rmsprop", "adam", "amsgrad", "adam_min", "sam"), e.g. ``from_name("adam", beta1=0.0)``."""
-    from ..errors import SgdTheoryError
-
+    "nesterov", "adagrad", "rmsprop", "adam", "amsgrad", "adam_min", "adamw", "sam", "preconditioned"),
+    e.g. ``from_name("adam", beta1=0.0)``."""
     table = NAMES
     if name not in table:
         raise SgdTheoryError(f"optimizer: unknown name {name!r}; valid: {', '.join(sorted(table))}")

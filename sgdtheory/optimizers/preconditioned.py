@@ -5,10 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
-from .._kernels import codes
 from ..errors import SgdTheoryError, as_float_array
-from .base import Optimizer
+from .base import Optimizer, stability_hessian
+
+
+@njit(cache=True)
+def step(hp, lr, w, state, g):
+    """w_k <- w_k - lr (sum_l F_kl g_l), summed in order l = 0..d-1 (hp = F row-major, d x d)."""
+    d = w.shape[0]
+    for k in range(d):
+        s = 0.0
+        for l in range(d):
+            s += hp[k * d + l] * g[l]
+        w[k] -= lr * s
 
 
 @dataclass(frozen=True, eq=False)
@@ -26,7 +37,6 @@ class PreconditionedSGD(Optimizer):
     """
 
     F: np.ndarray = None
-    code = codes.OPT_PRECONDITIONED
 
     def __post_init__(self):
         F = as_float_array(self.F, "F", 2)
@@ -45,6 +55,17 @@ class PreconditionedSGD(Optimizer):
     def is_positive_definite(self) -> bool:
         """x.F x > 0 for all x != 0, i.e. the symmetric part of F is positive definite."""
         return bool(np.linalg.eigvalsh(0.5 * (self.F + self.F.T))[0] > 0)
+
+    def stability_limit(self, problem, sampler) -> tuple[float, str]:
+        """min_k 2 Re mu_k / |mu_k|^2 over the eigenvalues mu_k of F Hbar: stability of I - eta F Hbar (mean
+        iterate); 0 when some Re mu_k <= 0 (no rate is stable)."""
+        hess = stability_hessian(problem)
+        if hess is None:
+            return np.inf, "none: L has no strict local minimum, so linear stability gives no limit"
+        mu = np.linalg.eigvals(self.F @ hess)
+        if np.any(mu.real <= 0):
+            return 0.0, "no learning rate is stable: F Hbar has an eigenvalue with non-positive real part"
+        return float(np.min(2 * mu.real / np.abs(mu) ** 2)), "stability of I - eta F Hbar (mean iterate)"
 
     def _reference_update(self, w, state, g, lr):
         d = w.shape[0]

@@ -5,11 +5,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 
-from .._kernels import codes
 from ..errors import SgdTheoryError, check_float
 from .base import Optimizer
 from .sgd import SGD
+
+
+@njit(cache=True)
+def perturb(rho, w, g, w2):
+    """w2 = w + rho g / |g| (Foret et al. 2021, eq. 2 with p = 2), and w2 = w when g = 0; |g|^2 summed in the
+    order k = 0..d-1 and the scale rho / sqrt(|g|^2) formed once, as ``SAM.perturbation`` (bit for bit)."""
+    d = w.shape[0]
+    q = 0.0
+    for k in range(d):
+        q += g[k] * g[k]
+    if q > 0.0:
+        scale = rho / np.sqrt(q)
+        for k in range(d):
+            w2[k] = w[k] + scale * g[k]
+    else:
+        for k in range(d):
+            w2[k] = w[k]
 
 
 @dataclass(frozen=True)
@@ -34,10 +51,11 @@ class SAM(Optimizer):
     * The base optimizer's state (momentum, moments) is updated with g_SAM only; the engine's
       observables (minibatch loss, |g|^2) are those of the first gradient, at w_t.
     * |g|^2 is summed in coordinate order and eps_hat = (rho / sqrt(|g|^2)) g, in the kernel
-      (``_kernels.steps.sam_perturbation``) and in ``perturbation`` alike (bit for bit).
+      (``perturb`` below) and in ``perturbation`` alike (bit for bit).
 
-    Each step costs two gradient evaluations.  The kernel code is ``OPT_SAM``, its hyperparameters
-    (rho, base code, base hyperparameters...), its state the base optimizer's.
+    Each step costs two gradient evaluations.  The composed kernel (``_kernels.compose``) inlines the BASE
+    optimizer's ``step`` and takes the second gradient with the problem's ``regradient`` (``engine.run_paths``);
+    the hyperparameters are (rho, base hyperparameters...), the state the base optimizer's.
 
     Args:
         rho: the neighbourhood radius, >= 0 (rho = 0 is the base optimizer).  base: any optimizer of
@@ -46,7 +64,6 @@ class SAM(Optimizer):
 
     rho: float = 0.05
     base: Optimizer = field(default_factory=SGD)
-    code = codes.OPT_SAM
 
     def __post_init__(self):
         object.__setattr__(self, "rho", check_float(self.rho, "rho", 0.0, None, low_open=False))
@@ -56,7 +73,21 @@ class SAM(Optimizer):
             raise SgdTheoryError("base: SAM cannot wrap SAM")
 
     def hyperparameters(self) -> np.ndarray:
-        return np.concatenate([[self.rho, float(self.base.code)], self.base.hyperparameters()])
+        return np.concatenate([[self.rho], self.base.hyperparameters()])
+
+    def kernel_module(self) -> str:
+        """The base optimizer's module: its ``step`` is applied to the second gradient."""
+        return self.base.kernel_module()
+
+    def kernel_second_gradient(self) -> bool:
+        return True
+
+    def stability_limit(self, problem, sampler) -> tuple[float, str]:
+        """The base optimizer's limit (necessary: on a quadratic SAM's step is the base step plus a bounded term,
+        eta H eps_hat with |eps_hat| = rho, so it stays bounded exactly when the base iteration does; near a
+        minimum it does not converge but settles in a cycle of size O(eta h rho))."""
+        limit, how = self.base.stability_limit(problem, sampler)
+        return limit, f"SAM: its base optimizer's limit ({how})"
 
     def state_size(self, d: int) -> int:
         return self.base.state_size(d)
