@@ -27,7 +27,7 @@ from .slots import SECOND_GRADIENT, optimizer_step, problem_excess, problem_grad
 from .steps import FAST, basic_rate, draw_batch, scheduled_rate
 
 
-@njit(inline="always", cache=True, fastmath=FAST)
+@njit(cache=True, fastmath=FAST, forceinline=True, _nrt=False)
 def _sq_norm(x):
     """|x|^2."""
     q = 0.0
@@ -36,7 +36,7 @@ def _sq_norm(x):
     return q
 
 
-@njit(inline="always", cache=True, fastmath=FAST)
+@njit(cache=True, fastmath=FAST, forceinline=True, _nrt=False)
 def _observe(want_excess, want_bloss, want_gsq, want_dist, want_moments, delta, Hbar, excess_poly, bloss, g, out):
     """Add the observables to ``out`` (streaming sums; a record slot starts at 0, so it is written).
 
@@ -71,7 +71,7 @@ def _observe(want_excess, want_bloss, want_gsq, want_dist, want_moments, delta, 
     return j
 
 
-@njit(cache=True, nogil=True, fastmath=FAST)
+@njit(cache=True, nogil=True)
 def run_paths(
     first, last, A, Hs, v, noise_scale, w_star, Hbar, excess_poly,
     scheme, batch, opt_hp, state_size, sched_code, sched_hp,
@@ -101,99 +101,129 @@ def run_paths(
     instead of g).  LLVM keeps per-instruction flags when it inlines them, so their arithmetic is exact either
     way.
 
-    Serial and ``nogil``: ``pool.over_paths`` runs ranges of paths on threads.  (A ``prange`` loop with fastmath
+    Serial and ``nogil``: ``pool.over_paths`` runs ranges of paths on threads.  The scratch arrays are allocated
+    once per range; each path runs in ``_path``, compiled without Numba's reference counting (``_nrt=False``, as
+    are the helpers inlined into it): with it, every array argument of every inlined helper cost an atomic
+    increment and decrement per step, 45% of the time of linear-regression SGD.  (A ``prange`` loop with fastmath
     gave other bits after Numba loaded it from its cache than when freshly compiled; a serial function's cached
     code is its fresh code.)
     Results are bitwise identical for any thread count and chunking.
     SGD on ``GaussianNoiseQuadratic`` with a constant or power rate does not come here: ``lanes.run_gaussian_lanes``.
     """
     d = w0.shape[0]
+    w = np.empty(d)
+    delta = np.empty(d)
+    g = np.empty(d)
+    z = np.empty(d)
+    w2 = np.empty(d)  # SAM scratch: the perturbed point, its delta and its gradient
+    delta2 = np.empty(d)
+    g2 = np.empty(d)
+    state = np.empty(max(state_size, 1))
+    idx = np.empty(max(batch, 1), dtype=np.int64)
+    perm = np.empty(max(A.shape[0], 1), dtype=np.int64)
+    acc = np.empty(max(tavg_out.shape[2], 1))
+    # second moments of the time averages: a full d x d sum (contiguous rows, vectorisable),
+    # packed into the upper triangle of ``acc`` when a batch is flushed
+    mom = np.empty((d, d))
+    for p in range(first, last):
+        _path(p, A, Hs, v, noise_scale, w_star, Hbar, excess_poly, scheme, batch, opt_hp, state_size, sched_code, sched_hp, n_steps, w0, rng, ki, wi, fi, rec_steps, rec_flags, rec_out, burn_in, batch_len, tavg_flags, tavg_out, div_threshold, w_final, diverged_at,
+              w, delta, g, z, w2, delta2, g2, state, idx, perm, acc, mom)
+
+
+@njit(cache=True, nogil=True, fastmath=FAST, _nrt=False)
+def _path(
+    p, A, Hs, v, noise_scale, w_star, Hbar, excess_poly,
+    scheme, batch, opt_hp, state_size, sched_code, sched_hp,
+    n_steps, w0, rng, ki, wi, fi,
+    rec_steps, rec_flags, rec_out,
+    burn_in, batch_len, tavg_flags, tavg_out,
+    div_threshold, w_final, diverged_at,
+    w, delta, g, z, w2, delta2, g2, state, idx, perm, acc, mom,
+):
+    """Path ``p`` of ``run_paths`` (all its steps) in the given scratch arrays, which start each path as
+    w = w0, state = 0, perm = identity, acc = mom = 0 (no allocation, no reference counting)."""
+    d = w0.shape[0]
     n = A.shape[0]
     n_rec = rec_steps.shape[0]
     n_tb = tavg_out.shape[1]
     n_tobs = tavg_out.shape[2]
     tavg_end = burn_in + n_tb * batch_len
-    for p in range(first, last):
-        w = w0.copy()
-        delta = np.empty(d)
-        g = np.empty(d)
-        z = np.empty(d)
-        w2 = np.empty(d)  # SAM scratch: the perturbed point, its delta and its gradient
-        delta2 = np.empty(d)
-        g2 = np.empty(d)
-        state = np.zeros(max(state_size, 1))
-        idx = np.empty(max(batch, 1), dtype=np.int64)
-        perm = np.arange(max(n, 1))
-        acc = np.zeros(max(n_tobs, 1))
-        # second moments of the time averages: a full d x d sum (contiguous rows, vectorisable),
-        # packed into the upper triangle of ``acc`` when a batch is flushed
-        mom = np.zeros((d, d))
-        n_head = n_tobs - ((d * (d + 1)) // 2 if tavg_flags[4] else 0)
-        pos = n + 1
-        left = batch_len  # steps until the current time-average batch is flushed
-        r = 0
-        diverged_at[p] = -1
-        basic = sched_code <= SCHEDULE_POWER
-        for k in range(d):
-            delta[k] = w[k] - w_star[k]
-        for t in range(n_steps):
-            while r < n_rec and rec_steps[r] == t:
-                _observe(rec_flags[0], False, False, rec_flags[1], rec_flags[2], delta, Hbar, excess_poly, 0.0, g,
-                         rec_out[p, r])
-                r += 1
-            pos = draw_batch(scheme, rng, p, n, batch, idx, perm, pos)
-            bloss = problem_gradient(A, Hs, v, noise_scale, idx, batch, delta, w, g, z, rng, p, ki, wi, fi)
-            if t >= burn_in and t < tavg_end:
-                _observe(tavg_flags[0], tavg_flags[1], tavg_flags[2], tavg_flags[3], False,
-                         delta, Hbar, excess_poly, bloss, g, acc)
-                if tavg_flags[4]:
-                    for k in range(d):
-                        acc[n_head - d + k] += delta[k]
-                        dk = delta[k]
-                        for l in range(d):
-                            mom[k, l] += dk * delta[l]
-                left -= 1
-                if left == 0:
-                    left = batch_len
-                    b = (t - burn_in) // batch_len
-                    if tavg_flags[4]:
-                        jj = n_head
-                        for k in range(d):
-                            for l in range(k, d):
-                                acc[jj] = mom[k, l]
-                                mom[k, l] = 0.0
-                                jj += 1
-                    for k in range(n_tobs):
-                        tavg_out[p, b, k] = acc[k]
-                        acc[k] = 0.0
-            if basic:
-                lr = basic_rate(sched_code, sched_hp, t)
-            else:
-                lr = scheduled_rate(sched_code, sched_hp, t)
-            if SECOND_GRADIENT:  # SAM: the base step with the gradient at w + rho g / |g| (same minibatch, noise)
-                perturb(opt_hp[0], w, g, w2)
-                for k in range(d):
-                    delta2[k] = w2[k] - w_star[k]
-                problem_regradient(A, Hs, v, idx, batch, delta2, w2, g2, z)
-                optimizer_step(opt_hp[1:], lr, w, state, g2)
-            else:
-                optimizer_step(opt_hp, lr, w, state, g)
-            q = 0.0
-            for k in range(d):
-                delta[k] = w[k] - w_star[k]
-                q += delta[k] * delta[k]
-            if not q <= div_threshold:
-                diverged_at[p] = t + 1
-                break
-        if diverged_at[p] >= 0:
-            for rr in range(r, n_rec):
-                rec_out[p, rr, :] = np.nan
-            tavg_out[p, :, :] = np.nan
-            w_final[p, :] = np.nan
-            continue
-        while r < n_rec and rec_steps[r] == n_steps:
+    for k in range(d):
+        w[k] = w0[k]
+        for l in range(d):
+            mom[k, l] = 0.0
+    for k in range(state.shape[0]):
+        state[k] = 0.0
+    for k in range(perm.shape[0]):
+        perm[k] = k
+    for k in range(acc.shape[0]):
+        acc[k] = 0.0
+    n_head = n_tobs - ((d * (d + 1)) // 2 if tavg_flags[4] else 0)
+    pos = n + 1
+    left = batch_len  # steps until the current time-average batch is flushed
+    r = 0
+    diverged_at[p] = -1
+    basic = sched_code <= SCHEDULE_POWER
+    for k in range(d):
+        delta[k] = w[k] - w_star[k]
+    for t in range(n_steps):
+        while r < n_rec and rec_steps[r] == t:
             _observe(rec_flags[0], False, False, rec_flags[1], rec_flags[2], delta, Hbar, excess_poly, 0.0, g,
                      rec_out[p, r])
             r += 1
+        pos = draw_batch(scheme, rng, p, n, batch, idx, perm, pos)
+        bloss = problem_gradient(A, Hs, v, noise_scale, idx, batch, delta, w, g, z, rng, p, ki, wi, fi)
+        if t >= burn_in and t < tavg_end:
+            _observe(tavg_flags[0], tavg_flags[1], tavg_flags[2], tavg_flags[3], False,
+                     delta, Hbar, excess_poly, bloss, g, acc)
+            if tavg_flags[4]:
+                for k in range(d):
+                    acc[n_head - d + k] += delta[k]
+                    dk = delta[k]
+                    for l in range(d):
+                        mom[k, l] += dk * delta[l]
+            left -= 1
+            if left == 0:
+                left = batch_len
+                b = (t - burn_in) // batch_len
+                if tavg_flags[4]:
+                    jj = n_head
+                    for k in range(d):
+                        for l in range(k, d):
+                            acc[jj] = mom[k, l]
+                            mom[k, l] = 0.0
+                            jj += 1
+                for k in range(n_tobs):
+                    tavg_out[p, b, k] = acc[k]
+                    acc[k] = 0.0
+        if basic:
+            lr = basic_rate(sched_code, sched_hp, t)
+        else:
+            lr = scheduled_rate(sched_code, sched_hp, t)
+        if SECOND_GRADIENT:  # SAM: the base step with the gradient at w + rho g / |g| (same minibatch, noise)
+            perturb(opt_hp[0], w, g, w2)
+            for k in range(d):
+                delta2[k] = w2[k] - w_star[k]
+            problem_regradient(A, Hs, v, idx, batch, delta2, w2, g2, z)
+            optimizer_step(opt_hp[1:], lr, w, state, g2)
+        else:
+            optimizer_step(opt_hp, lr, w, state, g)
+        q = 0.0
         for k in range(d):
-            w_final[p, k] = w[k]
+            delta[k] = w[k] - w_star[k]
+            q += delta[k] * delta[k]
+        if not q <= div_threshold:
+            diverged_at[p] = t + 1
+            break
+    if diverged_at[p] >= 0:
+        for rr in range(r, n_rec):
+            rec_out[p, rr, :] = np.nan
+        tavg_out[p, :, :] = np.nan
+        w_final[p, :] = np.nan
+        return
+    while r < n_rec and rec_steps[r] == n_steps:
+        _observe(rec_flags[0], False, False, rec_flags[1], rec_flags[2], delta, Hbar, excess_poly, 0.0, g,
+                 rec_out[p, r])
+        r += 1
+    for k in range(d):
+        w_final[p, k] = w[k]

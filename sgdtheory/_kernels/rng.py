@@ -128,7 +128,7 @@ def next_normal(s, ki, wi, fi):
             return y
 
 
-@njit(inline="always", cache=True)
+@njit(cache=True, fastmath=False, forceinline=True, _nrt=False)
 def fill_normals(S, row, buf, count, scale, ki, wi, fi):
     """buf[:count] = scale * (standard normals) from the generator S[row] (S: paths x 4 uint64).
 
@@ -160,7 +160,7 @@ def fill_normals(S, row, buf, count, scale, ki, wi, fi):
     S[row, 0], S[row, 1], S[row, 2], S[row, 3] = s0, s1, s2, s3
 
 
-@njit(inline="always", cache=True)
+@njit(cache=True, fastmath=False, forceinline=True, _nrt=False)
 def fill_below(S, row, n, buf, count):
     """buf[:count] = uniform integers in [0, n) from S[row]: the values of ``count`` next_below calls."""
     nn = np.uint64(n)

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
+from .._kernels.steps import FAST
+
 from ..errors import SgdTheoryError
 
 
@@ -67,7 +69,7 @@ class ProblemBase:
         return importlib.import_module(cls.kernel_module())
 
 
-@njit(inline="always", cache=True)
+@njit(cache=True, fastmath=FAST, forceinline=True, _nrt=False)
 def quadratic_excess(delta, Hbar, excess_poly):
     """delta.Hbar delta / 2 with (Hbar delta)_k summed over l in order: the excess loss of a quadratic problem."""
     d = delta.shape[0]
