@@ -27,6 +27,11 @@ import numpy as np
 class Optimizer:
     """Base record.  Subclasses implement ``_reference_update``; their module defines ``step``."""
 
+    @classmethod
+    def example(cls, d: int) -> Optimizer:
+        """A small valid instance for dimension d (the generic tests run every registered optimizer)."""
+        return cls()
+
     def hyperparameters(self) -> np.ndarray:
         """The float64 parameter vector the kernel reads (``hp`` of the module's ``step``)."""
         return np.zeros(1)

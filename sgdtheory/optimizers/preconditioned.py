@@ -44,6 +44,11 @@ class PreconditionedSGD(Optimizer):
             raise SgdTheoryError(f"F: expected a square matrix, got shape {F.shape}")
         object.__setattr__(self, "F", F)
 
+    @classmethod
+    def example(cls, d: int) -> PreconditionedSGD:
+        """F = I + 0.2 (strictly upper triangle): non-symmetric, positive definite symmetric part."""
+        return cls(np.eye(d) + 0.2 * np.triu(np.ones((d, d)), 1))
+
     def hyperparameters(self) -> np.ndarray:
         return self.F.reshape(-1).copy()
 

@@ -72,6 +72,13 @@ class SAM(Optimizer):
         if isinstance(self.base, SAM):
             raise SgdTheoryError("base: SAM cannot wrap SAM")
 
+    @classmethod
+    def example(cls, d: int) -> SAM:
+        """SAM around heavy ball (a base with state), rho = 0.1."""
+        from .heavy_ball import HeavyBall
+
+        return cls(0.1, HeavyBall(0.5))
+
     def hyperparameters(self) -> np.ndarray:
         return np.concatenate([[self.rho], self.base.hyperparameters()])
 

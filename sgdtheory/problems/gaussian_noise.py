@@ -89,6 +89,13 @@ class GaussianNoiseQuadratic(ProblemBase):
         object.__setattr__(self, "C", C)
         object.__setattr__(self, "w_star", w)
 
+    @classmethod
+    def example(cls) -> GaussianNoiseQuadratic:
+        """d = 3, H positive definite, C a full-rank covariance not commuting with H, w* != 0 (generic tests)."""
+        rng = np.random.default_rng(9)
+        B = rng.standard_normal((3, 3))
+        return cls(B @ B.T / 3 + np.eye(3), np.cov(rng.standard_normal((3, 10))), rng.standard_normal(3))
+
     @staticmethod
     def _check_hessian(H: np.ndarray) -> None:
         check_positive_definite(H, "H")

@@ -79,6 +79,12 @@ class LinearRegression(ProblemBase):
         object.__setattr__(self, "X", X)
         object.__setattr__(self, "y", y)
 
+    @classmethod
+    def example(cls) -> LinearRegression:
+        """n = 7, d = 3, Gaussian design and targets (generic tests)."""
+        rng = np.random.default_rng(8)
+        return cls(rng.standard_normal((7, 3)), rng.standard_normal(7))
+
     @property
     def n(self) -> int:
         return self.X.shape[0]

@@ -135,6 +135,11 @@ class PolynomialFiniteSum1D(ProblemBase):
             ref = check_float(r, "reference")
         object.__setattr__(self, "reference", ref)
 
+    @classmethod
+    def example(cls) -> PolynomialFiniteSum1D:
+        """Two quartic double wells with different slopes and Gaussian gradient noise 0.3 (generic tests)."""
+        return cls([[1.0, 0.5, -2.0, 0.0, 1.0], [1.0, -0.5, -2.0, 0.2, 1.0]], noise_sd=0.3)
+
     # sizes and coefficients
 
     @property

@@ -101,6 +101,14 @@ class QuadraticFiniteSum(ProblemBase):
         for key, val in (("g", g), ("H", H), ("c", c), ("anchor", a)):
             object.__setattr__(self, key, val)
 
+    @classmethod
+    def example(cls) -> QuadraticFiniteSum:
+        """n = 5, d = 3, random PSD-ish H_i (mean positive definite), off-minimum anchor (generic tests)."""
+        rng = np.random.default_rng(7)
+        A = rng.standard_normal((5, 3, 3))
+        return cls(rng.standard_normal((5, 3)), A @ A.transpose(0, 2, 1) / 3 + 0.2 * np.eye(3), rng.standard_normal(5),
+                   rng.standard_normal(3))
+
     @property
     def n(self) -> int:
         return self.g.shape[0]

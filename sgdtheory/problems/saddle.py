@@ -29,6 +29,11 @@ class SaddleQuadratic(GaussianNoiseQuadratic):
     name: str = "strict saddle with Gaussian gradient noise"
     KERNEL_MODULE = "sgdtheory.problems.gaussian_noise"
 
+    @classmethod
+    def example(cls) -> SaddleQuadratic:
+        """d = 2, H = diag(1, -0.5), isotropic noise, saddle at (0.3, -0.2) (generic tests)."""
+        return cls(np.diag([1.0, -0.5]), 0.5 * np.eye(2), np.array([0.3, -0.2]))
+
     @staticmethod
     def _check_hessian(H: np.ndarray) -> None:
         eig = np.linalg.eigvalsh(H)
