@@ -23,7 +23,7 @@ all its lanes have diverged.
 import numpy as np
 from numba import njit, prange
 
-from .rng import fill_normals
+from .rng import fill_normals_lanes
 from .steps import basic_rate
 
 LANES = 16
@@ -102,7 +102,12 @@ def run_gaussian_lanes(
         delta = np.empty((d, LANES))
         g = np.zeros((d, LANES))
         z = np.zeros((d, LANES))
-        buf = np.empty(d)
+        st = np.empty((4, LANES), dtype=np.uint64)  # the lanes' generator states (padding lanes: lane 0's)
+        ubuf = np.empty((2, LANES), dtype=np.uint64)
+        wv = np.empty(LANES)
+        for lane in range(LANES):
+            for i in range(4):
+                st[i, lane] = rng[p0 + min(lane, nl - 1), i]
         bloss = np.zeros(LANES)
         q = np.zeros(LANES)
         acc = np.zeros((max(n_tobs, 1), LANES))
@@ -125,10 +130,7 @@ def run_gaussian_lanes(
                     for k in range(n_rob):
                         rec_out[p0 + lane, r, k] = robs[k, lane]
                 r += 1
-            for lane in range(nl):  # noise: d normals per lane from its own stream
-                fill_normals(rng, p0 + lane, buf, d, noise_scale, ki, wi, fi)
-                for k in range(d):
-                    z[k, lane] = buf[k]
+            fill_normals_lanes(st, z, d, noise_scale, ki, wi, fi, ubuf, wv)  # d normals per lane, own stream
             in_avg = t >= burn_in and t < tavg_end
             if in_avg and tavg_flags[1]:  # the minibatch loss c + delta.H delta/2 (only when it is averaged)
                 for lane in range(nl):
@@ -190,6 +192,8 @@ def run_gaussian_lanes(
                 r += 1
         for lane in range(nl):
             p = p0 + lane
+            for i in range(4):
+                rng[p, i] = st[i, lane]
             if r_div[lane] >= 0:
                 for rr in range(r_div[lane], n_rec):
                     for k in range(n_rob):
