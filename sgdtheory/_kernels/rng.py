@@ -196,7 +196,7 @@ def _normal_rejected(s0, s1, s2, s3, idx, rabs, x, ki, wi, fi):
 def fill_normals_lanes(st, z, count, scale, ki, wi, fi, ubuf, wv):
     """z[k, l] = scale * (standard normal) for k < count and every lane l, from lane l's generator st[:, l].
 
-    ``st`` (4 x lanes uint64) holds the lanes' xoshiro256++ states in structure-of-arrays layout, ``z`` is
+    ``st`` (4 x lanes uint64, at most 63 lanes) holds the lanes' xoshiro256++ states in structure-of-arrays layout, ``z`` is
     (>= count) x lanes; ``ubuf`` (2 x lanes uint64) and ``wv`` (lanes float64) are scratch.
     Lane l gets exactly the variates (and ends in exactly the state) of ``fill_normals`` on its own generator.
     For each coordinate k: one 64-bit output per lane (a loop over the lanes of adds, shifts, xors and ors, which
@@ -228,14 +228,14 @@ def fill_normals_lanes(st, z, count, scale, ki, wi, fi, ubuf, wv):
             if r & np.uint64(1):
                 x = -x
             z[k, lane] = scale * x
-            rejected |= np.int64(rabs >= ubuf[1, lane])
+            rejected |= np.int64(rabs >= ubuf[1, lane]) << lane
         if rejected:
             for lane in range(n):  # the rejected lanes, each on its own stream
-                r = ubuf[0, lane]
-                idx = np.int64(r & np.uint64(0xFF))
-                r >>= np.uint64(8)
-                rabs = (r >> np.uint64(1)) & np.uint64(0x000FFFFFFFFFFFFF)
-                if rabs >= ki[idx]:
+                if (rejected >> lane) & 1:
+                    r = ubuf[0, lane]
+                    idx = np.int64(r & np.uint64(0xFF))
+                    r >>= np.uint64(8)
+                    rabs = (r >> np.uint64(1)) & np.uint64(0x000FFFFFFFFFFFFF)
                     x = np.float64(rabs) * wi[idx]
                     if r & np.uint64(1):
                         x = -x
