@@ -11,7 +11,8 @@ multiply-adds with short horizontal sums; across 16 lanes the same work runs in 
 of the hand-written W2 kernel of ``../shared/bench/peers.py``).
 
 Per step and lane, in the order of ``run_paths``: the recorded observables of w_t (if t is a record step),
-z = noise_scale xi (``d`` normals from the path's stream, as ``steps.batch_gradient`` draws them), the
+z = noise_scale xi (``d`` normals from the path's stream, as ``steps.batch_gradient`` draws them; drawn for
+the 16 lanes at once by ``rng.fill_normals_lanes``, the same values as the scalar ``fill_normals``), the
 gradient g_k = sum_m (H_km delta_m + L_km z_m) (the same value as ``steps.batch_gradient`` up to rounding: one
 sum instead of two) and, when it is averaged, the minibatch loss c + delta.H delta/2, the time-average
 observables, then
