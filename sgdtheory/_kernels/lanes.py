@@ -11,7 +11,8 @@ multiply-adds with short horizontal sums; across 16 lanes the same work runs in 
 of the hand-written W2 kernel of ``../shared/bench/peers.py``).
 
 Per step and lane, in the order of ``run_paths``: the recorded observables of w_t (if t is a record step),
-z = noise_scale xi (``d`` normals from the path's stream, as ``steps.batch_gradient`` draws them), the
+z = noise_scale xi (``d`` normals from the path's stream, as ``steps.batch_gradient`` draws them; drawn for
+the 16 lanes at once by ``rng.fill_normals_lanes``, the same values as the scalar ``fill_normals``), the
 gradient g_k = sum_m (H_km delta_m + L_km z_m) (the same value as ``steps.batch_gradient`` up to rounding: one
 sum instead of two) and, when it is averaged, the minibatch loss c + delta.H delta/2, the time-average
 observables, then
@@ -23,56 +24,141 @@ all its lanes have diverged.
 import numpy as np
 from numba import njit, prange
 
-from .rng import fill_normals
+from .rng import fill_normals_lanes
 from .steps import basic_rate
 
 LANES = 16
 
 
 @njit(cache=True, inline="always")
-def _lane_observe(want_excess, want_bloss, want_gsq, want_dist, want_moments, delta, Hbar, bloss, g, nl, out):
+def _lane_matvec(A, B, x, y, nl, out):
+    """out[k, l] = sum_m (A_km x[m, l] + B_km y[m, l]) for l < nl, summed from 0.0 in the order m = 0, 1, ...; with
+    ``B`` None, sum_m A_km x[m, l].
+
+    The loop over the lanes is innermost and takes four terms m..m+3 per pass (each lane still adds its terms
+    one by one, in order): LLVM checks at run time that the arrays do not overlap before every vectorised lane
+    loop, and four terms per check cost a quarter of one term per check (W2, d = 8: the gradient took 16 ns
+    per path-step with one term per pass, 4 ns with four)."""
+    d = x.shape[0]
+    for k in range(d):
+        for lane in range(nl):
+            out[k, lane] = 0.0
+        m = 0
+        while m + 4 <= d:
+            a0, a1, a2, a3 = A[k, m], A[k, m + 1], A[k, m + 2], A[k, m + 3]
+            if B is None:
+                for lane in range(nl):
+                    s = out[k, lane]
+                    s += a0 * x[m, lane]
+                    s += a1 * x[m + 1, lane]
+                    s += a2 * x[m + 2, lane]
+                    s += a3 * x[m + 3, lane]
+                    out[k, lane] = s
+            else:
+                b0, b1, b2, b3 = B[k, m], B[k, m + 1], B[k, m + 2], B[k, m + 3]
+                for lane in range(nl):
+                    s = out[k, lane]
+                    s += a0 * x[m, lane] + b0 * y[m, lane]
+                    s += a1 * x[m + 1, lane] + b1 * y[m + 1, lane]
+                    s += a2 * x[m + 2, lane] + b2 * y[m + 2, lane]
+                    s += a3 * x[m + 3, lane] + b3 * y[m + 3, lane]
+                    out[k, lane] = s
+            m += 4
+        while m < d:
+            a = A[k, m]
+            if B is None:
+                for lane in range(nl):
+                    out[k, lane] += a * x[m, lane]
+            else:
+                b = B[k, m]
+                for lane in range(nl):
+                    out[k, lane] += a * x[m, lane] + b * y[m, lane]
+            m += 1
+
+
+@njit(cache=True, inline="always")
+def _lane_sumsq(x, nl, q):
+    """q[l] = sum_k x[k, l]^2 for l < nl, from 0.0 in the order k = 0, 1, ... (four terms per lane pass)."""
+    d = x.shape[0]
+    for lane in range(nl):
+        q[lane] = 0.0
+    k = 0
+    while k + 4 <= d:
+        for lane in range(nl):
+            s = q[lane]
+            s += x[k, lane] * x[k, lane]
+            s += x[k + 1, lane] * x[k + 1, lane]
+            s += x[k + 2, lane] * x[k + 2, lane]
+            s += x[k + 3, lane] * x[k + 3, lane]
+            q[lane] = s
+        k += 4
+    while k < d:
+        for lane in range(nl):
+            q[lane] += x[k, lane] * x[k, lane]
+        k += 1
+
+
+@njit(cache=True, inline="always")
+def _lane_observe(want_excess, want_bloss, want_gsq, want_dist, want_moments, delta, Hbar, bloss, g, nl, out, hd, q):
     """``engine._observe`` for all lanes at once: adds the observables to ``out[:, l]`` (same order, same
-    formulas: excess delta.Hbar delta/2 with (Hbar delta)_k summed over l in order, then the batch loss, |g|^2,
-    |delta|^2 and the moments delta_k, delta_k delta_m for k <= m)."""
+    formulas: excess delta.Hbar delta/2 with (Hbar delta)_k summed over m in order, then the batch loss, |g|^2,
+    |delta|^2 and the moments delta_k, delta_k delta_m for k <= m).  ``hd`` (d x lanes) and ``q`` (lanes) are
+    scratch.  Every loop over the lanes is innermost (vectorised); each lane's sums run in the scalar order."""
     d = delta.shape[0]
     j = 0
     if want_excess:
+        _lane_matvec(Hbar, None, delta, delta, nl, hd)
         for lane in range(nl):
-            q = 0.0
-            for k in range(d):
-                hk = 0.0
-                for m in range(d):
-                    hk += Hbar[k, m] * delta[m, lane]
-                q += delta[k, lane] * hk
-            out[j, lane] += 0.5 * q
+            q[lane] = 0.0
+        for k in range(d):
+            for lane in range(nl):
+                q[lane] += delta[k, lane] * hd[k, lane]
+        for lane in range(nl):
+            out[j, lane] += 0.5 * q[lane]
         j += 1
     if want_bloss:
         for lane in range(nl):
             out[j, lane] += bloss[lane]
         j += 1
     if want_gsq:
+        _lane_sumsq(g, nl, q)
         for lane in range(nl):
-            q = 0.0
-            for k in range(d):
-                q += g[k, lane] * g[k, lane]
-            out[j, lane] += q
+            out[j, lane] += q[lane]
         j += 1
     if want_dist:
+        _lane_sumsq(delta, nl, q)
         for lane in range(nl):
-            q = 0.0
-            for k in range(d):
-                q += delta[k, lane] * delta[k, lane]
-            out[j, lane] += q
+            out[j, lane] += q[lane]
         j += 1
     if want_moments:
-        for k in range(d):
+        k = 0
+        while k + 4 <= d:
             for lane in range(nl):
                 out[j + k, lane] += delta[k, lane]
+                out[j + k + 1, lane] += delta[k + 1, lane]
+                out[j + k + 2, lane] += delta[k + 2, lane]
+                out[j + k + 3, lane] += delta[k + 3, lane]
+            k += 4
+        while k < d:
+            for lane in range(nl):
+                out[j + k, lane] += delta[k, lane]
+            k += 1
         j += d
         for k in range(d):
-            for m in range(k, d):
+            m = k
+            while m + 4 <= d:
+                for lane in range(nl):
+                    dk = delta[k, lane]
+                    out[j, lane] += dk * delta[m, lane]
+                    out[j + 1, lane] += dk * delta[m + 1, lane]
+                    out[j + 2, lane] += dk * delta[m + 2, lane]
+                    out[j + 3, lane] += dk * delta[m + 3, lane]
+                m += 4
+                j += 4
+            while m < d:
                 for lane in range(nl):
                     out[j, lane] += delta[k, lane] * delta[m, lane]
+                m += 1
                 j += 1
     return j
 
@@ -102,9 +188,16 @@ def run_gaussian_lanes(
         delta = np.empty((d, LANES))
         g = np.zeros((d, LANES))
         z = np.zeros((d, LANES))
-        buf = np.empty(d)
+        st = np.empty((4, LANES), dtype=np.uint64)  # the lanes' generator states (padding lanes: lane 0's)
+        ubuf = np.empty((2, LANES), dtype=np.uint64)
+        wv = np.empty(LANES)
+        for lane in range(LANES):
+            for i in range(4):
+                st[i, lane] = rng[p0 + min(lane, nl - 1), i]
         bloss = np.zeros(LANES)
         q = np.zeros(LANES)
+        hd = np.zeros((d, LANES))
+        qo = np.zeros(LANES)
         acc = np.zeros((max(n_tobs, 1), LANES))
         robs = np.zeros((max(n_rob, 1), LANES))
         r_div = np.full(LANES, -1, dtype=np.int64)  # the record index at which a lane diverged
@@ -120,41 +213,26 @@ def run_gaussian_lanes(
             while r < n_rec and rec_steps[r] == t:
                 robs[:, :] = 0.0
                 _lane_observe(rec_flags[0], False, False, rec_flags[1], rec_flags[2], delta, Hbar, bloss, g, nl,
-                              robs)
+                              robs, hd, qo)
                 for lane in range(nl):
                     for k in range(n_rob):
                         rec_out[p0 + lane, r, k] = robs[k, lane]
                 r += 1
-            for lane in range(nl):  # noise: d normals per lane from its own stream
-                fill_normals(rng, p0 + lane, buf, d, noise_scale, ki, wi, fi)
-                for k in range(d):
-                    z[k, lane] = buf[k]
+            fill_normals_lanes(st, z, d, noise_scale, ki, wi, fi, ubuf, wv)  # d normals per lane, own stream
             in_avg = t >= burn_in and t < tavg_end
             if in_avg and tavg_flags[1]:  # the minibatch loss c + delta.H delta/2 (only when it is averaged)
+                _lane_matvec(H, None, delta, delta, nl, g)
                 for lane in range(nl):
                     q[lane] = 0.0
                 for k in range(d):
                     for lane in range(nl):
-                        g[k, lane] = 0.0
-                    for m in range(d):
-                        a = H[k, m]
-                        for lane in range(nl):
-                            g[k, lane] += a * delta[m, lane]
-                    for lane in range(nl):
                         q[lane] += delta[k, lane] * g[k, lane]
                 for lane in range(nl):
                     bloss[lane] = c0 + 0.5 * q[lane]
-            for k in range(d):  # g_k = sum_m (H_km delta_m + L_km z_m), m in order
-                for lane in range(nl):
-                    g[k, lane] = 0.0
-                for m in range(d):
-                    a = H[k, m]
-                    b = L[k, m]
-                    for lane in range(nl):
-                        g[k, lane] += a * delta[m, lane] + b * z[m, lane]
+            _lane_matvec(H, L, delta, z, nl, g)  # g_k = sum_m (H_km delta_m + L_km z_m), m in order
             if in_avg:
                 _lane_observe(tavg_flags[0], tavg_flags[1], tavg_flags[2], tavg_flags[3], tavg_flags[4], delta,
-                              Hbar, bloss, g, nl, acc)
+                              Hbar, bloss, g, nl, acc, hd, qo)
                 left -= 1
                 if left == 0:
                     left = batch_len
@@ -164,32 +242,36 @@ def run_gaussian_lanes(
                             tavg_out[p0 + lane, bb, k] = acc[k, lane]
                     acc[:, :] = 0.0
             lr = basic_rate(sched_code, sched_hp, t)
-            for lane in range(nl):
-                q[lane] = 0.0
             for k in range(d):
                 wk = w_star[k]
                 for lane in range(nl):
                     w[k, lane] -= lr * g[k, lane]
                     delta[k, lane] = w[k, lane] - wk
-                    q[lane] += delta[k, lane] * delta[k, lane]
+            _lane_sumsq(delta, nl, q)
+            over = 0
             for lane in range(nl):
-                if r_div[lane] < 0 and not q[lane] <= div_threshold:
-                    diverged_at[p0 + lane] = t + 1
-                    r_div[lane] = r
-                    alive -= 1
+                over |= np.int64(not q[lane] <= div_threshold)
+            if over:
+                for lane in range(nl):
+                    if r_div[lane] < 0 and not q[lane] <= div_threshold:
+                        diverged_at[p0 + lane] = t + 1
+                        r_div[lane] = r
+                        alive -= 1
             if alive == 0:
                 break
         if alive > 0:
             while r < n_rec and rec_steps[r] == n_steps:
                 robs[:, :] = 0.0
                 _lane_observe(rec_flags[0], False, False, rec_flags[1], rec_flags[2], delta, Hbar, bloss, g, nl,
-                              robs)
+                              robs, hd, qo)
                 for lane in range(nl):
                     for k in range(n_rob):
                         rec_out[p0 + lane, r, k] = robs[k, lane]
                 r += 1
         for lane in range(nl):
             p = p0 + lane
+            for i in range(4):
+                rng[p, i] = st[i, lane]
             if r_div[lane] >= 0:
                 for rr in range(r_div[lane], n_rec):
                     for k in range(n_rob):

@@ -160,6 +160,90 @@ def fill_normals(S, row, buf, count, scale, ki, wi, fi):
     S[row, 0], S[row, 1], S[row, 2], S[row, 3] = s0, s1, s2, s3
 
 
+@njit(cache=True)
+def _normal_rejected(s0, s1, s2, s3, idx, rabs, x, ki, wi, fi):
+    """``next_normal`` from a rejected fast-path draw (layer idx, rabs, x) on, with the state in registers.
+
+    Returns (the variate next_normal returns, the new state): ``_normal_slow``'s branch, and while that rejects,
+    further ziggurat draws exactly as ``next_normal`` makes them (same operations in the same order)."""
+    while True:
+        if idx == 0:
+            while True:
+                a, s0, s1, s2, s3 = _step(s0, s1, s2, s3)
+                xx = -ZIG_INV_R * np.log1p(-(np.float64(a >> np.uint64(11)) * (1.0 / 9007199254740992.0)))
+                b, s0, s1, s2, s3 = _step(s0, s1, s2, s3)
+                yy = -np.log1p(-(np.float64(b >> np.uint64(11)) * (1.0 / 9007199254740992.0)))
+                if yy + yy > xx * xx:
+                    if (rabs >> np.uint64(8)) & np.uint64(1):
+                        return -(ZIG_R + xx), s0, s1, s2, s3
+                    return ZIG_R + xx, s0, s1, s2, s3
+        a, s0, s1, s2, s3 = _step(s0, s1, s2, s3)
+        if (fi[idx - 1] - fi[idx]) * (np.float64(a >> np.uint64(11)) * (1.0 / 9007199254740992.0)) + fi[idx] < \
+                np.exp(-0.5 * x * x):
+            return x, s0, s1, s2, s3
+        r, s0, s1, s2, s3 = _step(s0, s1, s2, s3)
+        idx = np.int64(r & np.uint64(0xFF))
+        r >>= np.uint64(8)
+        rabs = (r >> np.uint64(1)) & np.uint64(0x000FFFFFFFFFFFFF)
+        x = np.float64(rabs) * wi[idx]
+        if r & np.uint64(1):
+            x = -x
+        if rabs < ki[idx]:
+            return x, s0, s1, s2, s3
+
+
+@njit(inline="always", cache=True)
+def fill_normals_lanes(st, z, count, scale, ki, wi, fi, ubuf, wv):
+    """z[k, l] = scale * (standard normal) for k < count and every lane l, from lane l's generator st[:, l].
+
+    ``st`` (4 x lanes uint64, at most 63 lanes) holds the lanes' xoshiro256++ states in structure-of-arrays layout, ``z`` is
+    (>= count) x lanes; ``ubuf`` (2 x lanes uint64) and ``wv`` (lanes float64) are scratch.
+    Lane l gets exactly the variates (and ends in exactly the state) of ``fill_normals`` on its own generator.
+    For each coordinate k: one 64-bit output per lane (a loop over the lanes of adds, shifts, xors and ors, which
+    LLVM vectorises), the ziggurat tables looked up per lane (a scalar loop: LLVM does not gather on this
+    target), the ziggurat's fast path for all lanes (vectorised; the same bit manipulations, exact conversion,
+    multiplication and negation as ``next_normal``), then, only for the lanes whose draw was rejected (about
+    1.2%), the slow branch and if need be further draws on that lane's own state, before any lane draws
+    coordinate k + 1.  Every lane thus consumes its own stream in the scalar generator's order and computes
+    every value by the same exact operations: the result does not depend on the vectorisation.
+    """
+    n = st.shape[1]
+    for k in range(count):
+        for lane in range(n):  # xoshiro256++, all lanes
+            r, s0, s1, s2, s3 = _step(st[0, lane], st[1, lane], st[2, lane], st[3, lane])
+            st[0, lane] = s0
+            st[1, lane] = s1
+            st[2, lane] = s2
+            st[3, lane] = s3
+            ubuf[0, lane] = r
+        for lane in range(n):  # the layer's table entries
+            idx = np.int64(ubuf[0, lane] & np.uint64(0xFF))
+            wv[lane] = wi[idx]
+            ubuf[1, lane] = ki[idx]
+        rejected = 0
+        for lane in range(n):  # the fast path, all lanes
+            r = ubuf[0, lane] >> np.uint64(8)
+            rabs = (r >> np.uint64(1)) & np.uint64(0x000FFFFFFFFFFFFF)
+            x = np.float64(rabs) * wv[lane]
+            if r & np.uint64(1):
+                x = -x
+            z[k, lane] = scale * x
+            rejected |= np.int64(rabs >= ubuf[1, lane]) << lane
+        if rejected:
+            for lane in range(n):  # the rejected lanes, each on its own stream
+                if (rejected >> lane) & 1:
+                    r = ubuf[0, lane]
+                    idx = np.int64(r & np.uint64(0xFF))
+                    r >>= np.uint64(8)
+                    rabs = (r >> np.uint64(1)) & np.uint64(0x000FFFFFFFFFFFFF)
+                    x = np.float64(rabs) * wi[idx]
+                    if r & np.uint64(1):
+                        x = -x
+                    y, st[0, lane], st[1, lane], st[2, lane], st[3, lane] = _normal_rejected(
+                        st[0, lane], st[1, lane], st[2, lane], st[3, lane], idx, rabs, x, ki, wi, fi)
+                    z[k, lane] = scale * y
+
+
 @njit(cache=True, fastmath=False, forceinline=True, _nrt=False)
 def fill_below(S, row, n, buf, count):
     """buf[:count] = uniform integers in [0, n) from S[row]: the values of ``count`` next_below calls."""
