@@ -528,10 +528,10 @@ def _ratios(best: dict, threads: list, key: str) -> dict:
     for name, ref in (("engine / hand", "hand {}thr"), ("engine / numpy", "numpy"), ("engine / JAX", "jax"),
                       ("engine / RNG floor", "floor {}thr")):
         for th in threads:
-            e, ref = best.get(f"engine {th}thr"), ref.format(th)
-            if e and best.get(ref):
+            e, r = best.get(f"engine {th}thr"), ref.format(th)
+            if e and best.get(r):
                 tgt, wls = TARGETS[name]
-                out[f"{name}, {th} thr"] = (e / best[ref], tgt if key in wls else None)
+                out[f"{name}, {th} thr"] = (e / best[r], tgt if key in wls else None)
     if len(threads) > 1 and best.get("engine 1thr"):
         out[f"second core (engine {threads[-1]} / 1 thr)"] = (best[f"engine {threads[-1]}thr"] / best["engine 1thr"],
                                                               TARGETS["second core"][0])
@@ -539,7 +539,7 @@ def _ratios(best: dict, threads: list, key: str) -> dict:
 
 
 def run(scale: float = 1.0, log=print, quick: bool = False, reps: int = 3, jax: bool = True,
-        cache_load: bool = True) -> dict:
+        cache_load: bool = True, pause: float = 0.2) -> dict:
     """Time every implementation on both workloads (``reps`` alternating rounds) and return the report.
 
     ``report["workloads"][key]`` has the best throughputs (``path_steps_per_second``, path-steps/s), the spread,
@@ -590,6 +590,7 @@ def run(scale: float = 1.0, log=print, quick: bool = False, reps: int = 3, jax: 
         foreign = {k: [] for k in plan}
         for r in range(reps):
             for impl, wl in plan:
+                time.sleep(pause)  # let the previous worker's idle threads (OpenMP, BLAS, XLA) stop spinning
                 b0 = _cpu_busy()
                 rep = workers[owner[(impl, wl)]].ask(cmd="run", impl=impl, wl=wl)
                 b1 = _cpu_busy()
@@ -644,6 +645,10 @@ def run(scale: float = 1.0, log=print, quick: bool = False, reps: int = 3, jax: 
     return report
 
 
+#: a rep during which other processes used more CPU cores than this is marked '!' (peers.py's threshold)
+FOREIGN_MAX = 0.25
+
+
 def _mark(ok) -> str:
     return "pass" if ok else "FAIL"
 
@@ -661,8 +666,10 @@ def format_table(report: dict) -> str:
         for k in keys:
             b = wls[k]["path_steps_per_second"].get(i)
             lo, hi = wls[k]["spread"].get(i, (None, None))
-            cells.append(f"{b / 1e6:8.2f} [{lo / 1e6:6.2f} - {hi / 1e6:6.2f}]" if b else "-")
+            busy = b and wls[k]["foreign_cores"][i][wls[k]["reps_path_steps_per_second"][i].index(b)] > FOREIGN_MAX
+            cells.append(f"{b / 1e6:8.2f}{'!' if busy else ' '}[{lo / 1e6:6.2f} - {hi / 1e6:6.2f}]" if b else "-")
         lines.append(f"  {_label(i):42s}" + "".join(f"{c:>{col}s}" for c in cells))
+    lines.append(f"  ('!': other processes used > {FOREIGN_MAX} cores during that best rep)")
     if report.get("jax", 0) is None:
         lines.append("  JAX: not installed (pip install jax)")
     lines += ["", f"{'ratio (best reps)':34s}{'target':>10s}" + "".join(f"{wls[k]['workload']:>{col}s}" for k in keys)]
