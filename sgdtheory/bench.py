@@ -468,16 +468,19 @@ class _Worker:
         pkg_root = str(Path(__file__).resolve().parent.parent)
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([pkg_root, os.environ.get("PYTHONPATH", "")]).rstrip(
             os.pathsep))
+        self.err = tempfile.TemporaryFile(mode="w+")  # a file, not a pipe: a chatty library cannot block the worker
         self.proc = subprocess.Popen([python or sys.executable, "-m", "sgdtheory.bench", "--worker", group,
                                       json.dumps(cfgs)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True, env=env)
+                                     stderr=self.err, text=True, env=env)
         self.hello = self._read()
 
     def _read(self) -> dict:
         line = self.proc.stdout.readline()
         if not line:
-            err = self.proc.stderr.read()
-            raise RuntimeError(f"bench worker exited (rc {self.proc.wait()}): {err[-2000:]}")
+            rc = self.proc.wait()
+            self.err.seek(0)
+            err = self.err.read()
+            raise RuntimeError(f"bench worker exited (rc {rc}): {err[-2000:]}")
         return json.loads(line)
 
     def ask(self, **req) -> dict:
@@ -496,8 +499,8 @@ class _Worker:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-        for f in (self.proc.stdout, self.proc.stderr):
-            f.close()
+        self.proc.stdout.close()
+        self.err.close()
 
 
 # ---- the driver ------------------------------------------------------------------------------------------------
