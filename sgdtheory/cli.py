@@ -250,8 +250,8 @@ def cmd_bench(args) -> int:
 
     if args.reps < 1:
         raise SgdTheoryError(f"reps: {args.reps} is not a positive integer (valid: >= 1)")
-    if not args.scale > 0:
-        raise SgdTheoryError(f"scale: {args.scale} is not positive (valid: > 0)")
+    if not 0 < args.scale < float("inf"):
+        raise SgdTheoryError(f"scale: {args.scale} is not a positive finite number (valid: > 0)")
     report = run(scale=args.scale, quick=args.quick, reps=args.reps)
     if args.json:
         atomic_write_text(args.json, json.dumps(report, indent=2, default=str) + "\n")

@@ -76,3 +76,11 @@ def test_bench_cli_rejects_bad_reps(capsys):
 
     assert main(["bench", "--reps", "0"]) == 2
     assert "reps" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["--scale", "0"], ["--scale", "nan"], ["--scale", "inf"]])
+def test_bench_cli_rejects_bad_scale(argv, capsys):
+    from sgdtheory.cli import main
+
+    assert main(["bench", *argv]) == 2
+    assert "scale" in capsys.readouterr().err
