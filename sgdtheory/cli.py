@@ -248,7 +248,11 @@ def cmd_bench(args) -> int:
     from .bench import run
     from .results import atomic_write_text
 
-    report = run(scale=args.scale)
+    if args.reps < 1:
+        raise SgdTheoryError(f"reps: {args.reps} is not a positive integer (valid: >= 1)")
+    if not 0 < args.scale < float("inf"):
+        raise SgdTheoryError(f"scale: {args.scale} is not a positive finite number (valid: > 0)")
+    report = run(scale=args.scale, quick=args.quick, reps=args.reps)
     if args.json:
         atomic_write_text(args.json, json.dumps(report, indent=2, default=str) + "\n")
     return 0
@@ -340,6 +344,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_derive)
     s = sub.add_parser("bench", help="throughput ratios of the engine (not a test)")
     s.add_argument("--scale", type=float, default=1.0, help="scale the number of paths")
+    s.add_argument("--quick", action="store_true", help="peers.py's --quick sizes (P/8, T/4): a smoke run")
+    s.add_argument("--reps", type=int, default=3, help="alternating timed repetitions per implementation")
     s.add_argument("--json", type=Path, help="also write the report as JSON")
     s.set_defaults(func=cmd_bench)
     s = sub.add_parser("paper", help="regenerate the paper's figures, tables and numbers and build paper/main.pdf")

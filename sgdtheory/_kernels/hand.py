@@ -3,7 +3,8 @@
 A faithful copy (code unchanged except ``cache=True``) of the "numba" implementations of
 ``../shared/bench/peers.py`` (the project's benchmark harness; README next to it): ``w1_numba`` (linear-regression
 SGD, B indices drawn with replacement, streaming batch loss) and ``w2_numba`` (the Ornstein-Uhlenbeck recursion
-w <- (I - eta H) w - eta L xi in blocks of 16 paths), each path with its own xoshiro256++ stream seeded by
+w <- (I - eta H) w - eta L xi in blocks of 16 paths), and its RNG floors ``floor_w1_numba`` / ``floor_w2_numba`` (the
+same streams, numbers only summed), each path with its own xoshiro256++ stream seeded by
 SplitMix64 from (seed << 32) + path, normals by a 256-layer ziggurat.  They are the bar the general engine is
 measured against ("a kernel a user could write for one workload in an afternoon"); they are not used by any
 claim.  Their random streams differ from the engine's (SeedSequence-seeded), so only throughputs and the
@@ -295,3 +296,42 @@ def w2_numba(H, L, eta, P, T, burn, seed):
     A = np.ascontiguousarray(np.eye(d) - eta * H)
     eL = np.ascontiguousarray(eta * L)
     return _w2_numba_kernel(A, eL, P, T, burn, seed, W2_LANES)
+
+
+# ---- the RNG floors of peers.py: the hand kernels' streams, numbers only summed ----
+
+@njit(parallel=True, cache=_NUMBA_CACHE)
+def floor_w1_numba(n, P, T, B, seed):
+    """P*T*B uniform integers in [0, n) exactly as w1_numba draws them."""
+    out = np.empty(P, np.int64)
+    nn = _u64(n)
+    thresh = (_u64(1) << _S32) % nn
+    for p in prange(P):
+        s0, s1, s2, s3 = _seed_path(seed, p)
+        acc = 0
+        r64 = _u64(0)
+        for t in range(T):
+            for b in range(B):
+                if (b & 1) == 0:
+                    r64, s0, s1, s2, s3 = _xnext(s0, s1, s2, s3)
+                    u = r64 >> _S32
+                else:
+                    u = r64 & _M32
+                i, s0, s1, s2, s3 = _bounded(s0, s1, s2, s3, u, nn, thresh)
+                acc += i
+        out[p] = acc
+    return out
+
+
+@njit(parallel=True, cache=_NUMBA_CACHE)
+def floor_w2_numba(d, P, T, seed):
+    """P*T*d standard normals exactly as w2_numba draws them (ziggurat)."""
+    out = np.empty(P)
+    for p in prange(P):
+        s0, s1, s2, s3 = _seed_path(seed, p)
+        acc = 0.0
+        for k in range(T * d):
+            x, s0, s1, s2, s3 = _znormal(s0, s1, s2, s3)
+            acc += x
+        out[p] = acc
+    return out
