@@ -128,7 +128,7 @@ def next_normal(s, ki, wi, fi):
             return y
 
 
-@njit(cache=True, fastmath=False, forceinline=True, _nrt=False)
+@njit(cache=True, fastmath=False, forceinline=True, _nrt=False, error_model="numpy")
 def fill_normals(S, row, buf, count, scale, ki, wi, fi):
     """buf[:count] = scale * (standard normals) from the generator S[row] (S: paths x 4 uint64).
 
@@ -244,7 +244,7 @@ def fill_normals_lanes(st, z, count, scale, ki, wi, fi, ubuf, wv):
                     z[k, lane] = scale * y
 
 
-@njit(cache=True, fastmath=False, forceinline=True, _nrt=False)
+@njit(cache=True, fastmath=False, forceinline=True, _nrt=False, error_model="numpy")
 def fill_below(S, row, n, buf, count):
     """buf[:count] = uniform integers in [0, n) from S[row]: the values of ``count`` next_below calls."""
     nn = np.uint64(n)

@@ -28,7 +28,7 @@ from .rng import fill_below, next_below
 FAST = {"reassoc", "nsz"}
 
 
-@njit(cache=True, fastmath=False, forceinline=True, _nrt=False)
+@njit(cache=True, fastmath=False, forceinline=True, _nrt=False, error_model="numpy")
 def shuffle(s, perm):
     """Fisher-Yates shuffle of ``perm`` in place (uniform permutation)."""
     n = perm.shape[0]
@@ -39,7 +39,7 @@ def shuffle(s, perm):
         perm[k] = tmp
 
 
-@njit(cache=True, fastmath=False, forceinline=True, _nrt=False)
+@njit(cache=True, fastmath=False, forceinline=True, _nrt=False, error_model="numpy")
 def draw_batch(scheme, S, row, n, batch, idx, perm, pos):
     """Fill ``idx[:batch]`` with the indices of the next minibatch; return the new epoch position.
 
@@ -114,7 +114,7 @@ def scheduled_rate(code, sp, t):
     return np.nan
 
 
-@njit(cache=True, fastmath=False, forceinline=True, _nrt=False)
+@njit(cache=True, fastmath=False, forceinline=True, _nrt=False, error_model="numpy")
 def basic_rate(code, sp, t):
     """Constant sp[0] or power sp[0] / (sp[1] + t)^sp[2]; NaN for any other code (the lane kernel's rate)."""
     if code == SCHEDULE_CONSTANT:
@@ -124,7 +124,7 @@ def basic_rate(code, sp, t):
     return np.nan
 
 
-@njit(cache=True, fastmath=False, forceinline=True, _nrt=False)
+@njit(cache=True, fastmath=False, forceinline=True, _nrt=False, error_model="numpy")
 def learning_rate(code, sp, t):
     """Learning rate at step t (t = 0, 1, ...): constant sp[0], or power sp[0] / (sp[1] + t)^sp[2];
     the other schedule codes go to ``scheduled_rate``."""

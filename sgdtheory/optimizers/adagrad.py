@@ -10,7 +10,7 @@ from numba import njit
 from .adaptive import AdaptiveOptimizer, _eps
 
 
-@njit(cache=True, fastmath=False, forceinline=True, _nrt=False)
+@njit(cache=True, fastmath=False, forceinline=True, _nrt=False, error_model="numpy")
 def step(hp, lr, w, state, g):
     """G <- G + g^2; w <- w - lr g / (sqrt(G) + eps) (hp = (eps,), state = G)."""
     eps = hp[0]

@@ -11,7 +11,7 @@ from ..errors import SgdTheoryError
 from .adaptive import AdaptiveOptimizer, _beta, _eps, _momentum_bound
 
 
-@njit(cache=True, fastmath=False, forceinline=True, _nrt=False)
+@njit(cache=True, fastmath=False, forceinline=True, _nrt=False, error_model="numpy")
 def step(hp, lr, w, state, g):
     """t <- t + 1; m <- b1 m + (1 - b1) g; v <- b2 v + (1 - b2) g^2; w <- w - lr (m / c1) / (sqrt(v / c2) + eps),
     c = 1 - b^t with bias correction, else 1 (hp = (b1, b2, eps, bias_correction); state = m (d), v (d), t)."""

@@ -12,7 +12,7 @@ from .adaptive import AdaptiveOptimizer, _beta, _eps
 from .adam import Adam
 
 
-@njit(cache=True, fastmath=False, forceinline=True, _nrt=False)
+@njit(cache=True, fastmath=False, forceinline=True, _nrt=False, error_model="numpy")
 def step(hp, lr, w, state, g):
     """Adam's moments; w <- w (1 - lr lambda) - lr (m / c1) / (sqrt(v / c2) + eps)
     (hp = (b1, b2, eps, lambda, bias_correction); state = m (d), v (d), t)."""

@@ -11,7 +11,7 @@ from ..errors import SgdTheoryError
 from .adaptive import AdaptiveOptimizer, _beta, _eps, _momentum_bound
 
 
-@njit(cache=True, fastmath=False, forceinline=True, _nrt=False)
+@njit(cache=True, fastmath=False, forceinline=True, _nrt=False, error_model="numpy")
 def step(hp, lr, w, state, g):
     """m, v as Adam; vhat <- max(vhat, v); w <- w - lr (m / c1) / (sqrt(vhat / c2) + eps), c1 = c2 = 1 (Reddi et al.'s
     Algorithm 2, hp[3] = 0: x / 1.0 is exact) or c = 1 - b^t with t <- t + 1 (PyTorch's amsgrad, hp[3] = 1)

@@ -11,7 +11,7 @@ from ..errors import check_float
 from .adaptive import AdaptiveOptimizer, _eps
 
 
-@njit(cache=True, fastmath=False, forceinline=True, _nrt=False)
+@njit(cache=True, fastmath=False, forceinline=True, _nrt=False, error_model="numpy")
 def step(hp, lr, w, state, g):
     """t <- t + 1; a = 1/min(t, N_g), b = 1/min(t, N_s); mu <- (1 - a) mu + a g; s <- (1 - b) s + b g^2;
     w <- w - lr mu / (sqrt(s) + eps) (hp = (N_g, N_s, eps); state = mu (d), s (d), t)."""

@@ -11,7 +11,7 @@ from .base import largest_curvature
 from .momentum import Momentum
 
 
-@njit(cache=True, fastmath=False, forceinline=True, _nrt=False)
+@njit(cache=True, fastmath=False, forceinline=True, _nrt=False, error_model="numpy")
 def step(hp, lr, w, state, g):
     """v <- mu v + g; w <- w - lr (g + mu v) (hp = (mu,), state = v)."""
     mu = hp[0]

@@ -11,7 +11,7 @@ from ..errors import SgdTheoryError, as_float_array
 from .base import Optimizer, stability_hessian
 
 
-@njit(cache=True, fastmath=False, forceinline=True, _nrt=False)
+@njit(cache=True, fastmath=False, forceinline=True, _nrt=False, error_model="numpy")
 def step(hp, lr, w, state, g):
     """w_k <- w_k - lr (sum_l F_kl g_l), summed in order l = 0..d-1 (hp = F row-major, d x d)."""
     d = w.shape[0]

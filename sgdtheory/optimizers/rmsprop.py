@@ -10,7 +10,7 @@ from numba import njit
 from .adaptive import AdaptiveOptimizer, _beta, _eps
 
 
-@njit(cache=True, fastmath=False, forceinline=True, _nrt=False)
+@njit(cache=True, fastmath=False, forceinline=True, _nrt=False, error_model="numpy")
 def step(hp, lr, w, state, g):
     """v <- beta v + (1 - beta) g^2; w <- w - lr g / (sqrt(v) + eps) (hp = (beta, eps), state = v)."""
     beta = hp[0]

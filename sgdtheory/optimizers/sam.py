@@ -12,7 +12,7 @@ from .base import Optimizer
 from .sgd import SGD
 
 
-@njit(cache=True, fastmath=False, forceinline=True, _nrt=False)
+@njit(cache=True, fastmath=False, forceinline=True, _nrt=False, error_model="numpy")
 def perturb(rho, w, g, w2):
     """w2 = w + rho g / |g| (Foret et al. 2021, eq. 2 with p = 2), and w2 = w when g = 0; |g|^2 summed in the
     order k = 0..d-1 and the scale rho / sqrt(|g|^2) formed once, as ``SAM.perturbation`` (bit for bit)."""

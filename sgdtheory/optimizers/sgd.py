@@ -10,7 +10,7 @@ from numba import njit
 from .base import Optimizer, largest_curvature
 
 
-@njit(cache=True, fastmath=False, forceinline=True, _nrt=False)
+@njit(cache=True, fastmath=False, forceinline=True, _nrt=False, error_model="numpy")
 def step(hp, lr, w, state, g):
     """w <- w - lr g (no state)."""
     for k in range(w.shape[0]):

@@ -69,7 +69,7 @@ class ProblemBase:
         return importlib.import_module(cls.kernel_module())
 
 
-@njit(cache=True, fastmath=FAST, forceinline=True, _nrt=False)
+@njit(cache=True, fastmath=FAST, forceinline=True, _nrt=False, error_model="numpy")
 def quadratic_excess(delta, Hbar, excess_poly):
     """delta.Hbar delta / 2 with (Hbar delta)_k summed over l in order: the excess loss of a quadratic problem."""
     d = delta.shape[0]

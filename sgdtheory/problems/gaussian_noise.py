@@ -15,7 +15,7 @@ from .base import KernelProblem, ProblemBase, check_positive_definite, quadratic
 excess_loss = quadratic_excess
 
 
-@njit(cache=True, fastmath=FAST, forceinline=True, _nrt=False)
+@njit(cache=True, fastmath=FAST, forceinline=True, _nrt=False, error_model="numpy")
 def gradient(A, Hs, v, noise_scale, idx, batch, delta, w, g, z, S, row, ki, wi, fi):
     """g = H delta + L z with z = noise_scale xi, xi ~ N(0, I) (d normals from the generator S[row]), ``Hs[0]`` = H,
     ``A`` = L; returns the full loss c + delta.H delta / 2 (``v[0]`` = c).  ``z`` keeps the noise for
@@ -34,7 +34,7 @@ def gradient(A, Hs, v, noise_scale, idx, batch, delta, w, g, z, S, row, ki, wi, 
     return v[0] + 0.5 * quad
 
 
-@njit(cache=True, fastmath=FAST, forceinline=True, _nrt=False)
+@njit(cache=True, fastmath=FAST, forceinline=True, _nrt=False, error_model="numpy")
 def regradient(A, Hs, v, idx, batch, delta, w, g, z):
     """H delta + L z with the step's noise ``z`` (nothing is drawn)."""
     d = g.shape[0]

@@ -16,7 +16,7 @@ from .quadratic_finite_sum import QuadraticFiniteSum
 excess_loss = quadratic_excess
 
 
-@njit(cache=True, fastmath=FAST, forceinline=True, _nrt=False)
+@njit(cache=True, fastmath=FAST, forceinline=True, _nrt=False, error_model="numpy")
 def gradient(A, Hs, v, noise_scale, idx, batch, delta, w, g, z, S, row, ki, wi, fi):
     """r_j = x_j.w - y_j, g = mean_j r_j x_j, loss = mean_j r_j^2 / 2 with ``A`` = X, ``v`` = y.  Inlined into
     the engine's loop, which has reassociation (``FAST``: the dot products vectorise): agrees with
@@ -39,7 +39,7 @@ def gradient(A, Hs, v, noise_scale, idx, batch, delta, w, g, z, S, row, ki, wi, 
     return loss * inv_b
 
 
-@njit(cache=True, fastmath=FAST, forceinline=True, _nrt=False)
+@njit(cache=True, fastmath=FAST, forceinline=True, _nrt=False, error_model="numpy")
 def regradient(A, Hs, v, idx, batch, delta, w, g, z):
     """The minibatch gradient at another point ``w`` on the same minibatch."""
     d = g.shape[0]

@@ -17,7 +17,7 @@ from ..errors import SgdTheoryError, as_float_array, check_float
 from .base import KernelProblem, ProblemBase
 
 
-@njit(cache=True, fastmath=FAST, forceinline=True, _nrt=False)
+@njit(cache=True, fastmath=FAST, forceinline=True, _nrt=False, error_model="numpy")
 def gradient(A, Hs, v, noise_scale, idx, batch, delta, w, g, z, S, row, ki, wi, fi):
     """g = mean_j L_i'(w) + v[0] noise_scale xi with L_i'(w) = sum_{k>=1} k a_ik w^(k-1) and L_i(w) = sum_k a_ik w^k
     by Horner's rule (``A`` = a_ik, n x (K+1), lowest degree first); the standard normal xi comes from S[row] and
@@ -45,7 +45,7 @@ def gradient(A, Hs, v, noise_scale, idx, batch, delta, w, g, z, S, row, ki, wi, 
     return loss * inv_b
 
 
-@njit(cache=True, fastmath=FAST, forceinline=True, _nrt=False)
+@njit(cache=True, fastmath=FAST, forceinline=True, _nrt=False, error_model="numpy")
 def regradient(A, Hs, v, idx, batch, delta, w, g, z):
     """mean_j L_i'(w) + z[0] (the step's noise, when noise_sd = v[0] > 0; nothing is drawn)."""
     inv_b = 1.0 / batch
@@ -64,7 +64,7 @@ def regradient(A, Hs, v, idx, batch, delta, w, g, z):
     g[0] = gs
 
 
-@njit(cache=True, fastmath=FAST, forceinline=True, _nrt=False)
+@njit(cache=True, fastmath=FAST, forceinline=True, _nrt=False, error_model="numpy")
 def excess_loss(delta, Hbar, excess_poly):
     """L(w) - L(w*) = sum_{k>=1} b_k delta^k by Horner's rule, b = ``excess_poly`` the mean loss's Taylor
     coefficients at w* (b_0 is not read): exact to rounding, without cancelling two O(1) values."""

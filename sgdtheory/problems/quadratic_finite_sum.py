@@ -14,7 +14,7 @@ from .base import KernelProblem, ProblemBase, check_positive_definite, quadratic
 excess_loss = quadratic_excess
 
 
-@njit(cache=True, fastmath=FAST, forceinline=True, _nrt=False)
+@njit(cache=True, fastmath=FAST, forceinline=True, _nrt=False, error_model="numpy")
 def gradient(A, Hs, v, noise_scale, idx, batch, delta, w, g, z, S, row, ki, wi, fi):
     """g = mean_j (g_j + H_j delta), loss = mean_j (c_j + g_j.delta + delta.H_j delta/2) over the minibatch ``idx``,
     with ``A`` = rows g_i (at the minimiser), ``Hs`` = H_i, ``v`` = c_i and delta = w - w*.  Inlined into
@@ -42,7 +42,7 @@ def gradient(A, Hs, v, noise_scale, idx, batch, delta, w, g, z, S, row, ki, wi, 
     return loss * inv_b
 
 
-@njit(cache=True, fastmath=FAST, forceinline=True, _nrt=False)
+@njit(cache=True, fastmath=FAST, forceinline=True, _nrt=False, error_model="numpy")
 def regradient(A, Hs, v, idx, batch, delta, w, g, z):
     """The minibatch gradient at another point on the same minibatch (deterministic given ``idx``)."""
     d = g.shape[0]
