@@ -37,10 +37,13 @@ def _lane_draws(S, n_steps, d, scale, ki, wi, fi):
             st[i, lane] = S[lane, i]
     out = np.empty((n_steps, d, n))
     z = np.empty((d, n))
-    ubuf = np.empty((2, n), dtype=np.uint64)
-    wv = np.empty(n)
+    rbuf = np.empty((d, n), dtype=np.uint64)
+    kv = np.empty((d, n), dtype=np.uint64)
+    wv = np.empty((d, n))
+    st0 = np.empty((4, n), dtype=np.uint64)
+    rej = np.empty(d, dtype=np.int64)
     for t in range(n_steps):
-        fill_normals_lanes(st, z, d, scale, ki, wi, fi, ubuf, wv)
+        fill_normals_lanes(st, z, d, scale, ki, wi, fi, rbuf, kv, wv, st0, rej)
         out[t] = z
     for lane in range(n):
         for i in range(4):
