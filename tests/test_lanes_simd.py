@@ -65,6 +65,19 @@ def test_fill_normals_lanes_equals_scalar_fill_per_lane(n_lanes, d):
         assert np.abs(x).max() > 0.75 * 3.6541528853610088  # the tail (layer 0 beyond r) was reached
 
 
+def test_fill_normals_lanes_redoes_rejected_lanes_exactly():
+    """With the fast-path bounds ki halved, about half the draws take the slow branch: most lanes of most fills are
+    redone from their saved state, often with several rejected coordinates (and rejections at the last one).  The
+    lanes must still get exactly the scalar fill's variates and end states (the same tables go to both)."""
+    ki = ZIG_KI // np.uint64(2)
+    states = path_states(np.random.SeedSequence(99), 0, 16)
+    a, b = states.copy(), states.copy()
+    x = _scalar_draws(a, 300, 8, 1.0, ki, ZIG_WI, ZIG_FI)
+    y = _lane_draws(b, 300, 8, 1.0, ki, ZIG_WI, ZIG_FI)
+    assert x.tobytes() == y.tobytes()
+    assert np.array_equal(a, b)
+
+
 def _exact_reference(problem, lr, batch, n_steps, w0, state, burn_in, batch_len):
     """One path in plain Python floats, in the lane kernel's order of operations: z_k = s xi_k;
     g_k = (((0 + (H_k0 d_0 + L_k0 z_0)) + (H_k1 d_1 + L_k1 z_1)) + ...); sums of |g|^2, |delta|^2, delta_k and
