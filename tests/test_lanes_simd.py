@@ -37,10 +37,13 @@ def _lane_draws(S, n_steps, d, scale, ki, wi, fi):
             st[i, lane] = S[lane, i]
     out = np.empty((n_steps, d, n))
     z = np.empty((d, n))
-    ubuf = np.empty((2, n), dtype=np.uint64)
-    wv = np.empty(n)
+    rbuf = np.empty((d, n), dtype=np.uint64)
+    kv = np.empty((d, n), dtype=np.uint64)
+    wv = np.empty((d, n))
+    st0 = np.empty((4, n), dtype=np.uint64)
+    rej = np.empty(d, dtype=np.int64)
     for t in range(n_steps):
-        fill_normals_lanes(st, z, d, scale, ki, wi, fi, ubuf, wv)
+        fill_normals_lanes(st, z, d, scale, ki, wi, fi, rbuf, kv, wv, st0, rej)
         out[t] = z
     for lane in range(n):
         for i in range(4):
@@ -60,6 +63,19 @@ def test_fill_normals_lanes_equals_scalar_fill_per_lane(n_lanes, d):
     assert np.array_equal(a, b)
     if n_lanes == 16 and d == 8:
         assert np.abs(x).max() > 0.75 * 3.6541528853610088  # the tail (layer 0 beyond r) was reached
+
+
+def test_fill_normals_lanes_redoes_rejected_lanes_exactly():
+    """With the fast-path bounds ki halved, about half the draws take the slow branch: most lanes of most fills are
+    redone from their saved state, often with several rejected coordinates (and rejections at the last one).  The
+    lanes must still get exactly the scalar fill's variates and end states (the same tables go to both)."""
+    ki = ZIG_KI // np.uint64(2)
+    states = path_states(np.random.SeedSequence(99), 0, 16)
+    a, b = states.copy(), states.copy()
+    x = _scalar_draws(a, 300, 8, 1.0, ki, ZIG_WI, ZIG_FI)
+    y = _lane_draws(b, 300, 8, 1.0, ki, ZIG_WI, ZIG_FI)
+    assert x.tobytes() == y.tobytes()
+    assert np.array_equal(a, b)
 
 
 def _exact_reference(problem, lr, batch, n_steps, w0, state, burn_in, batch_len):

@@ -130,15 +130,13 @@ def _lane_observe(want_excess, want_bloss, want_gsq, want_dist, want_moments, de
         for lane in range(nl):
             out[j, lane] += q[lane]
         j += 1
-    if want_moments:
+    if want_moments:  # two output rows per lane pass: more would exceed LLVM's limit of run-time overlap checks
         k = 0
-        while k + 4 <= d:
+        while k + 2 <= d:
             for lane in range(nl):
                 out[j + k, lane] += delta[k, lane]
                 out[j + k + 1, lane] += delta[k + 1, lane]
-                out[j + k + 2, lane] += delta[k + 2, lane]
-                out[j + k + 3, lane] += delta[k + 3, lane]
-            k += 4
+            k += 2
         while k < d:
             for lane in range(nl):
                 out[j + k, lane] += delta[k, lane]
@@ -146,15 +144,13 @@ def _lane_observe(want_excess, want_bloss, want_gsq, want_dist, want_moments, de
         j += d
         for k in range(d):
             m = k
-            while m + 4 <= d:
+            while m + 2 <= d:
                 for lane in range(nl):
                     dk = delta[k, lane]
                     out[j, lane] += dk * delta[m, lane]
                     out[j + 1, lane] += dk * delta[m + 1, lane]
-                    out[j + 2, lane] += dk * delta[m + 2, lane]
-                    out[j + 3, lane] += dk * delta[m + 3, lane]
-                m += 4
-                j += 4
+                m += 2
+                j += 2
             while m < d:
                 for lane in range(nl):
                     out[j, lane] += delta[k, lane] * delta[m, lane]
@@ -189,8 +185,11 @@ def run_gaussian_lanes(
         g = np.zeros((d, LANES))
         z = np.zeros((d, LANES))
         st = np.empty((4, LANES), dtype=np.uint64)  # the lanes' generator states (padding lanes: lane 0's)
-        ubuf = np.empty((2, LANES), dtype=np.uint64)
-        wv = np.empty(LANES)
+        rbuf = np.empty((d, LANES), dtype=np.uint64)  # scratch of fill_normals_lanes
+        kv = np.empty((d, LANES), dtype=np.uint64)
+        wv = np.empty((d, LANES))
+        st0 = np.empty((4, LANES), dtype=np.uint64)
+        rej = np.empty(d, dtype=np.int64)
         for lane in range(LANES):
             for i in range(4):
                 st[i, lane] = rng[p0 + min(lane, nl - 1), i]
@@ -218,7 +217,7 @@ def run_gaussian_lanes(
                     for k in range(n_rob):
                         rec_out[p0 + lane, r, k] = robs[k, lane]
                 r += 1
-            fill_normals_lanes(st, z, d, noise_scale, ki, wi, fi, ubuf, wv)  # d normals per lane, own stream
+            fill_normals_lanes(st, z, d, noise_scale, ki, wi, fi, rbuf, kv, wv, st0, rej)  # d normals per lane, own stream
             in_avg = t >= burn_in and t < tavg_end
             if in_avg and tavg_flags[1]:  # the minibatch loss c + delta.H delta/2 (only when it is averaged)
                 _lane_matvec(H, None, delta, delta, nl, g)

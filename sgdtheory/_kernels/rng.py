@@ -192,22 +192,32 @@ def _normal_rejected(s0, s1, s2, s3, idx, rabs, x, ki, wi, fi):
             return x, s0, s1, s2, s3
 
 
-@njit(inline="always", cache=True)
-def fill_normals_lanes(st, z, count, scale, ki, wi, fi, ubuf, wv):
+@njit(cache=True, fastmath=False, forceinline=True, _nrt=False)
+def fill_normals_lanes(st, z, count, scale, ki, wi, fi, rbuf, kv, wv, st0, rej):
     """z[k, l] = scale * (standard normal) for k < count and every lane l, from lane l's generator st[:, l].
 
-    ``st`` (4 x lanes uint64, at most 63 lanes) holds the lanes' xoshiro256++ states in structure-of-arrays layout, ``z`` is
-    (>= count) x lanes; ``ubuf`` (2 x lanes uint64) and ``wv`` (lanes float64) are scratch.
+    ``st`` (4 x lanes uint64, at most 63 lanes) holds the lanes' xoshiro256++ states in structure-of-arrays
+    layout, ``z`` is (>= count) x lanes.  Scratch: ``rbuf``, ``kv`` ((>= count) x lanes uint64), ``wv``
+    ((>= count) x lanes float64), ``st0`` (4 x lanes uint64), ``rej`` (>= count int64).
     Lane l gets exactly the variates (and ends in exactly the state) of ``fill_normals`` on its own generator.
-    For each coordinate k: one 64-bit output per lane (a loop over the lanes of adds, shifts, xors and ors, which
-    LLVM vectorises), the ziggurat tables looked up per lane (a scalar loop: LLVM does not gather on this
-    target), the ziggurat's fast path for all lanes (vectorised; the same bit manipulations, exact conversion,
-    multiplication and negation as ``next_normal``), then, only for the lanes whose draw was rejected (about
-    1.2%), the slow branch and if need be further draws on that lane's own state, before any lane draws
-    coordinate k + 1.  Every lane thus consumes its own stream in the scalar generator's order and computes
-    every value by the same exact operations: the result does not depend on the vectorisation.
+
+    Speculatively, as if no draw were rejected: ``count`` 64-bit outputs per lane (loops over the lanes of adds,
+    shifts, xors and ors, which LLVM vectorises), the ziggurat tables looked up per lane and coordinate (a
+    scalar loop: LLVM does not gather on this target), then the ziggurat's fast path for all coordinates and
+    lanes (vectorised; the same bit manipulations, exact conversion, multiplication and negation as
+    ``next_normal``).  The table entries are all stored before the fast path reads them as vectors: reading
+    four scalar stores still in the store buffer as one vector load stalls (store forwarding fails), which
+    cost 15% of the lane kernel's time when the fast path followed each coordinate's look-ups directly.
+    A lane whose draw k0 was rejected (the first such k0; about 9% of the lanes for count = 8) is then redone
+    from its saved state ``st0``: k0 + 1 steps, the slow branch and if need be further draws on its own state
+    (``_normal_rejected``), then coordinates k0 + 1 .. count - 1 one by one as ``next_normal`` draws them.
+    Every lane thus consumes its own stream in the scalar generator's order and computes every value by the
+    same exact operations: the result does not depend on the vectorisation or on the other lanes.
     """
     n = st.shape[1]
+    for lane in range(n):
+        for i in range(4):
+            st0[i, lane] = st[i, lane]
     for k in range(count):
         for lane in range(n):  # xoshiro256++, all lanes
             r, s0, s1, s2, s3 = _step(st[0, lane], st[1, lane], st[2, lane], st[3, lane])
@@ -215,33 +225,52 @@ def fill_normals_lanes(st, z, count, scale, ki, wi, fi, ubuf, wv):
             st[1, lane] = s1
             st[2, lane] = s2
             st[3, lane] = s3
-            ubuf[0, lane] = r
-        for lane in range(n):  # the layer's table entries
-            idx = np.int64(ubuf[0, lane] & np.uint64(0xFF))
-            wv[lane] = wi[idx]
-            ubuf[1, lane] = ki[idx]
+            rbuf[k, lane] = r
+    for k in range(count):
+        for lane in range(n):  # the layers' table entries
+            idx = np.int64(rbuf[k, lane] & np.uint64(0xFF))
+            wv[k, lane] = wi[idx]
+            kv[k, lane] = ki[idx]
+    anyrej = 0
+    for k in range(count):
         rejected = 0
         for lane in range(n):  # the fast path, all lanes
-            r = ubuf[0, lane] >> np.uint64(8)
+            r = rbuf[k, lane] >> np.uint64(8)
             rabs = (r >> np.uint64(1)) & np.uint64(0x000FFFFFFFFFFFFF)
-            x = np.float64(rabs) * wv[lane]
+            x = np.float64(rabs) * wv[k, lane]
             if r & np.uint64(1):
                 x = -x
             z[k, lane] = scale * x
-            rejected |= np.int64(rabs >= ubuf[1, lane]) << lane
-        if rejected:
-            for lane in range(n):  # the rejected lanes, each on its own stream
-                if (rejected >> lane) & 1:
-                    r = ubuf[0, lane]
+            rejected |= np.int64(rabs >= kv[k, lane]) << lane
+        rej[k] = rejected
+        anyrej |= rejected
+    if anyrej:
+        for lane in range(n):  # the lanes with a rejected draw, each redone on its own stream
+            if (anyrej >> lane) & 1:
+                k0 = 0
+                while not (rej[k0] >> lane) & 1:
+                    k0 += 1
+                s0, s1, s2, s3 = st0[0, lane], st0[1, lane], st0[2, lane], st0[3, lane]
+                for k in range(k0 + 1):  # the accepted draws 0 .. k0 - 1 and the rejected draw k0
+                    r, s0, s1, s2, s3 = _step(s0, s1, s2, s3)
+                k = k0
+                while k < count:
+                    if k > k0:
+                        r, s0, s1, s2, s3 = _step(s0, s1, s2, s3)
                     idx = np.int64(r & np.uint64(0xFF))
-                    r >>= np.uint64(8)
-                    rabs = (r >> np.uint64(1)) & np.uint64(0x000FFFFFFFFFFFFF)
+                    rr = r >> np.uint64(8)
+                    rabs = (rr >> np.uint64(1)) & np.uint64(0x000FFFFFFFFFFFFF)
                     x = np.float64(rabs) * wi[idx]
-                    if r & np.uint64(1):
+                    if rr & np.uint64(1):
                         x = -x
-                    y, st[0, lane], st[1, lane], st[2, lane], st[3, lane] = _normal_rejected(
-                        st[0, lane], st[1, lane], st[2, lane], st[3, lane], idx, rabs, x, ki, wi, fi)
-                    z[k, lane] = scale * y
+                    if rabs >= ki[idx]:
+                        x, s0, s1, s2, s3 = _normal_rejected(s0, s1, s2, s3, idx, rabs, x, ki, wi, fi)
+                    z[k, lane] = scale * x
+                    k += 1
+                st[0, lane] = s0
+                st[1, lane] = s1
+                st[2, lane] = s2
+                st[3, lane] = s3
 
 
 @njit(cache=True, fastmath=False, forceinline=True, _nrt=False, error_model="numpy")
