@@ -24,6 +24,7 @@ keyed on sgd_moments.py alone, still holds the kernel from before the new schedu
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -143,6 +144,7 @@ class ScheduleDerivation:
         ])
 
 
+@functools.lru_cache(maxsize=1)  # no arguments, a frozen record of SymPy expressions: derived once per process
 def derive() -> ScheduleDerivation:
     t = t_sym
     s, T = sp.symbols("s T", positive=True, integer=True)
