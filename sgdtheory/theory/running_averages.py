@@ -20,6 +20,7 @@ sum_{n>=0} (1 - 1/N)^n = N.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,6 +106,7 @@ class RunningAverageDerivation:
         ])
 
 
+@functools.lru_cache(maxsize=1)  # no arguments, a frozen record of SymPy expressions: derived once per process
 def derive() -> RunningAverageDerivation:
     """Derive the D8/E1/E2 facts symbolically."""
     N = sp.Symbol("N", positive=True)

@@ -32,6 +32,7 @@ approximation of the max over the rho-ball, SAM's 2-cycle on a quadratic, and it
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -168,6 +169,7 @@ class SamDerivation:
         ])
 
 
+@functools.lru_cache(maxsize=1)  # no arguments, a frozen record of SymPy expressions: derived once per process
 def derive() -> SamDerivation:
     eta, h, rho, A, x = sp.symbols("eta h rho A x", positive=True)
     amp = sp.solve(sp.Eq(-A, (1 - eta * h) * A - eta * h * rho), A)[0]

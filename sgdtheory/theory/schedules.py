@@ -24,6 +24,7 @@ keyed on sgd_moments.py alone, still holds the kernel from before the new schedu
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -143,6 +144,7 @@ class ScheduleDerivation:
         ])
 
 
+@functools.lru_cache(maxsize=1)  # no arguments, a frozen record of SymPy expressions: derived once per process
 def derive() -> ScheduleDerivation:
     t = t_sym
     s, T = sp.symbols("s T", positive=True, integer=True)
@@ -172,6 +174,9 @@ def _iterate_rates(A0, A1, A2, b, etas, z0, rec_steps, out):
     r = 0
     n_rec = rec_steps.shape[0]
     n_steps = etas.shape[0]
+    A0t = np.ascontiguousarray(A0.T)
+    A1t = np.ascontiguousarray(A1.T)
+    A2t = np.ascontiguousarray(A2.T)
     for t in range(n_steps + 1):
         while r < n_rec and rec_steps[r] == t:
             out[r, :] = z
@@ -181,10 +186,11 @@ def _iterate_rates(A0, A1, A2, b, etas, z0, rec_steps, out):
         eta = etas[t]
         e2 = eta * eta
         for i in range(k):
-            acc = e2 * b[i]
-            for j in range(k):
-                acc += (A0[i, j] + eta * A1[i, j] + e2 * A2[i, j]) * z[j]
-            znew[i] = acc
+            znew[i] = e2 * b[i]
+        for j in range(k):  # by columns, rows innermost: the same sums in the same order (see sgd_moments._iterate)
+            zj = z[j]
+            for i in range(k):
+                znew[i] += (A0t[j, i] + eta * A1t[j, i] + e2 * A2t[j, i]) * zj
         for i in range(k):
             z[i] = znew[i]
 

@@ -40,6 +40,11 @@ def _iterate(A0, A1, A2, b, sched_code, sched_hp, n_steps, z0, rec_steps, out):
     k = z0.shape[0]
     z = z0.copy()
     znew = np.empty(k)
+    # column-major copies: the inner loop runs over rows i (contiguous, vectorisable); each znew[i] is still
+    # e2 b[i] + sum_j (A0[i, j] + eta A1[i, j] + e2 A2[i, j]) z[j] added in the order j = 0, 1, ... (bitwise the same)
+    A0t = np.ascontiguousarray(A0.T)
+    A1t = np.ascontiguousarray(A1.T)
+    A2t = np.ascontiguousarray(A2.T)
     r = 0
     n_rec = rec_steps.shape[0]
     for t in range(n_steps + 1):
@@ -51,10 +56,11 @@ def _iterate(A0, A1, A2, b, sched_code, sched_hp, n_steps, z0, rec_steps, out):
         eta = learning_rate(sched_code, sched_hp, t)
         e2 = eta * eta
         for i in range(k):
-            acc = e2 * b[i]
-            for j in range(k):
-                acc += (A0[i, j] + eta * A1[i, j] + e2 * A2[i, j]) * z[j]
-            znew[i] = acc
+            znew[i] = e2 * b[i]
+        for j in range(k):
+            zj = z[j]
+            for i in range(k):
+                znew[i] += (A0t[j, i] + eta * A1t[j, i] + e2 * A2t[j, i]) * zj
         for i in range(k):
             z[i] = znew[i]
 
