@@ -17,10 +17,8 @@ excess_loss = quadratic_excess
 
 
 @njit(cache=True, fastmath=FAST, forceinline=True, _nrt=False, error_model="numpy")
-def gradient(A, Hs, v, noise_scale, idx, batch, delta, w, g, z, S, row, ki, wi, fi):
-    """r_j = x_j.w - y_j, g = mean_j r_j x_j, loss = mean_j r_j^2 / 2 with ``A`` = X, ``v`` = y.  Inlined into
-    the engine's loop, which has reassociation (``FAST``: the dot products vectorise): agrees with
-    ``reference_gradient`` to rounding."""
+def _mean_gradient(A, v, idx, batch, w, g):
+    """g = mean_j r_j x_j with r_j = x_j.w - y_j over the minibatch ``idx``; returns mean_j r_j^2 / 2."""
     d = g.shape[0]
     inv_b = 1.0 / batch
     for k in range(d):
@@ -40,21 +38,17 @@ def gradient(A, Hs, v, noise_scale, idx, batch, delta, w, g, z, S, row, ki, wi, 
 
 
 @njit(cache=True, fastmath=FAST, forceinline=True, _nrt=False, error_model="numpy")
+def gradient(A, Hs, v, noise_scale, idx, batch, delta, w, g, z, S, row, ki, wi, fi):
+    """r_j = x_j.w - y_j, g = mean_j r_j x_j, loss = mean_j r_j^2 / 2 with ``A`` = X, ``v`` = y.  Inlined into
+    the engine's loop, which has reassociation (``FAST``: the dot products vectorise): agrees with
+    ``reference_gradient`` to rounding."""
+    return _mean_gradient(A, v, idx, batch, w, g)
+
+
+@njit(cache=True, fastmath=FAST, forceinline=True, _nrt=False, error_model="numpy")
 def regradient(A, Hs, v, idx, batch, delta, w, g, z):
     """The minibatch gradient at another point ``w`` on the same minibatch."""
-    d = g.shape[0]
-    inv_b = 1.0 / batch
-    for k in range(d):
-        g[k] = 0.0
-    for j in range(batch):
-        i = idx[j]
-        r = -v[i]
-        for k in range(d):
-            r += A[i, k] * w[k]
-        for k in range(d):
-            g[k] += r * A[i, k]
-    for k in range(d):
-        g[k] *= inv_b
+    _mean_gradient(A, v, idx, batch, w, g)
 
 
 @dataclass(frozen=True, eq=False)

@@ -18,13 +18,9 @@ from .base import KernelProblem, ProblemBase
 
 
 @njit(cache=True, fastmath=FAST, forceinline=True, _nrt=False, error_model="numpy")
-def gradient(A, Hs, v, noise_scale, idx, batch, delta, w, g, z, S, row, ki, wi, fi):
-    """g = mean_j L_i'(w) + v[0] noise_scale xi with L_i'(w) = sum_{k>=1} k a_ik w^(k-1) and L_i(w) = sum_k a_ik w^k
-    by Horner's rule (``A`` = a_ik, n x (K+1), lowest degree first); the standard normal xi comes from S[row] and
-    is drawn only when v[0] (the noise standard deviation) is > 0, after the indices; ``z[0]`` keeps it for
-    ``regradient``.  Returns the minibatch loss mean_j L_i(w) (without noise)."""
+def _mean_derivative(A, idx, batch, x):
+    """(mean_j L_i'(x), mean_j L_i(x)) over the minibatch ``idx`` by Horner's rule (``A`` = a_ik, lowest degree first)."""
     inv_b = 1.0 / batch
-    x = w[0]
     deg = A.shape[1] - 1
     gs = 0.0
     loss = 0.0
@@ -37,28 +33,27 @@ def gradient(A, Hs, v, noise_scale, idx, batch, delta, w, g, z, S, row, ki, wi, 
             q = q * x + A[i, k]
         gs += p
         loss += q * x + A[i, 0]
-    gs *= inv_b
+    return gs * inv_b, loss * inv_b
+
+
+@njit(cache=True, fastmath=FAST, forceinline=True, _nrt=False, error_model="numpy")
+def gradient(A, Hs, v, noise_scale, idx, batch, delta, w, g, z, S, row, ki, wi, fi):
+    """g = mean_j L_i'(w) + v[0] noise_scale xi with L_i'(w) = sum_{k>=1} k a_ik w^(k-1) and L_i(w) = sum_k a_ik w^k
+    by Horner's rule (``A`` = a_ik, n x (K+1), lowest degree first); the standard normal xi comes from S[row] and
+    is drawn only when v[0] (the noise standard deviation) is > 0, after the indices; ``z[0]`` keeps it for
+    ``regradient``.  Returns the minibatch loss mean_j L_i(w) (without noise)."""
+    gs, loss = _mean_derivative(A, idx, batch, w[0])
     if v[0] > 0.0:
         fill_normals(S, row, z, 1, v[0] * noise_scale, ki, wi, fi)
         gs += z[0]
     g[0] = gs
-    return loss * inv_b
+    return loss
 
 
 @njit(cache=True, fastmath=FAST, forceinline=True, _nrt=False, error_model="numpy")
 def regradient(A, Hs, v, idx, batch, delta, w, g, z):
     """mean_j L_i'(w) + z[0] (the step's noise, when noise_sd = v[0] > 0; nothing is drawn)."""
-    inv_b = 1.0 / batch
-    x = w[0]
-    deg = A.shape[1] - 1
-    gs = 0.0
-    for j in range(batch):
-        i = idx[j]
-        p = deg * A[i, deg]
-        for k in range(deg - 1, 0, -1):
-            p = p * x + k * A[i, k]
-        gs += p
-    gs *= inv_b
+    gs, _ = _mean_derivative(A, idx, batch, w[0])
     if v[0] > 0.0:
         gs += z[0]
     g[0] = gs

@@ -15,11 +15,8 @@ excess_loss = quadratic_excess
 
 
 @njit(cache=True, fastmath=FAST, forceinline=True, _nrt=False, error_model="numpy")
-def gradient(A, Hs, v, noise_scale, idx, batch, delta, w, g, z, S, row, ki, wi, fi):
-    """g = mean_j (g_j + H_j delta), loss = mean_j (c_j + g_j.delta + delta.H_j delta/2) over the minibatch ``idx``,
-    with ``A`` = rows g_i (at the minimiser), ``Hs`` = H_i, ``v`` = c_i and delta = w - w*.  Inlined into
-    the engine's loop, which has reassociation (``FAST``: the dot products vectorise): agrees with
-    ``reference_gradient`` to rounding."""
+def _mean_gradient(A, Hs, v, idx, batch, delta, g):
+    """g = mean_j (g_j + H_j delta) over the minibatch ``idx``; returns mean_j (c_j + g_j.delta + delta.H_j delta/2)."""
     d = g.shape[0]
     inv_b = 1.0 / batch
     for k in range(d):
@@ -43,21 +40,18 @@ def gradient(A, Hs, v, noise_scale, idx, batch, delta, w, g, z, S, row, ki, wi, 
 
 
 @njit(cache=True, fastmath=FAST, forceinline=True, _nrt=False, error_model="numpy")
+def gradient(A, Hs, v, noise_scale, idx, batch, delta, w, g, z, S, row, ki, wi, fi):
+    """g = mean_j (g_j + H_j delta), loss = mean_j (c_j + g_j.delta + delta.H_j delta/2) over the minibatch ``idx``,
+    with ``A`` = rows g_i (at the minimiser), ``Hs`` = H_i, ``v`` = c_i and delta = w - w*.  Inlined into
+    the engine's loop, which has reassociation (``FAST``: the dot products vectorise): agrees with
+    ``reference_gradient`` to rounding."""
+    return _mean_gradient(A, Hs, v, idx, batch, delta, g)
+
+
+@njit(cache=True, fastmath=FAST, forceinline=True, _nrt=False, error_model="numpy")
 def regradient(A, Hs, v, idx, batch, delta, w, g, z):
     """The minibatch gradient at another point on the same minibatch (deterministic given ``idx``)."""
-    d = g.shape[0]
-    inv_b = 1.0 / batch
-    for k in range(d):
-        g[k] = 0.0
-    for j in range(batch):
-        i = idx[j]
-        for k in range(d):
-            hk = 0.0
-            for l in range(d):
-                hk += Hs[i, k, l] * delta[l]
-            g[k] += A[i, k] + hk
-    for k in range(d):
-        g[k] *= inv_b
+    _mean_gradient(A, Hs, v, idx, batch, delta, g)
 
 
 @dataclass(frozen=True, eq=False)
