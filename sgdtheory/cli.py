@@ -367,6 +367,7 @@ def main(argv=None) -> int:
     import math
     import signal
 
+    from . import interrupts
     from .results import remove_own_temp_files
 
     try:
@@ -381,6 +382,9 @@ def main(argv=None) -> int:
 
     def on_sigint(signum, frame):
         interrupted.append(signum)
+        if interrupts.compiling():  # raised inside Numba's compiler it would be swallowed: at the next check
+            interrupts.request(signum)
+            return
         raise KeyboardInterrupt
 
     try:
@@ -401,6 +405,7 @@ def main(argv=None) -> int:
               file=sys.stderr)
         return 130
     finally:
+        interrupts.reset()
         remove_own_temp_files()
         if previous is not None:
             signal.signal(signal.SIGINT, previous)

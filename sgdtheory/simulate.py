@@ -26,6 +26,7 @@ from ._kernels.lanes import run_gaussian_lanes
 from ._kernels.pool import over_paths
 from ._kernels.rng import ZIG_FI, ZIG_KI, ZIG_WI, path_states
 from . import budget as _budget
+from . import interrupts
 from .errors import SgdTheoryError, as_float_array, check_float, check_int
 from .optimizers import SGD, Optimizer
 from .problems import GaussianNoiseQuadratic, LinearRegression, PolynomialFiniteSum1D, Problem, QuadraticFiniteSum
@@ -319,6 +320,7 @@ def simulate(
                 burn_in, batch_len, tavg_flags, tavg_out[a:b],
                 float(divergence_threshold), w_final[a:b], diverged_at[a:b],
             )
+            interrupts.check()
             continue
         over_paths(
             run_paths, b - a, kp.A, kp.Hs, kp.v, noise_scale, kp.w_star, kp.Hbar, kp.excess_poly,
@@ -330,6 +332,7 @@ def simulate(
             burn_in, batch_len, tavg_flags, tavg_out[a:b],
             float(divergence_threshold), w_final[a:b], diverged_at[a:b],
         )
+        interrupts.check()  # a Ctrl-C that arrived while Numba compiled the kernel (see sgdtheory.interrupts)
     params = {
         "problem": getattr(problem, "name", type(problem).__name__), "n": problem.n, "d": d,
         "optimizer": type(optimizer).__name__, "optimizer_hyperparameters": optimizer.hyperparameters().tolist(),
