@@ -63,7 +63,15 @@ def save(fig, outdir, stem: str) -> list[str]:
     """Save ``fig`` as ``stem.png`` and ``stem.pdf`` in ``outdir`` atomically; return the paths."""
     from .layout import declutter, problems
 
-    declutter(fig)
+    import matplotlib as mpl
+
+    declutter(fig)  # its last draw shows the final state: the layout is computed once, here, and then frozen
+    # the layout check reads the boxes of that draw (no redraw)
+    LAYOUT_PROBLEMS[stem] = problems(fig, printed_width=PRINT_WIDTH, printed_height=PRINT_HEIGHT, draw=False)
+    # Both files get exactly the layout just checked: the layout engine is switched off and the tight box is
+    # given, so savefig does not lay the figure out again (a dry-run draw per file, ~40% of the saving time).
+    bbox = fig.get_tightbbox(fig.canvas.get_renderer()).padded(mpl.rcParams["savefig.pad_inches"])
+    fig.set_layout_engine("none")
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -73,14 +81,12 @@ def save(fig, outdir, stem: str) -> list[str]:
         final = outdir / f"{stem}.{ext}"
         tmp = temp_file(final)  # .<stem>.<ext>.<pid>.<token>.tmp: removed on Ctrl-C, and by the next run if killed
         try:
-            fig.savefig(tmp, format=ext)
+            fig.savefig(tmp, format=ext, bbox_inches=bbox)
             commit_temp_file(tmp, final)
         except BaseException:
             discard_temp_file(tmp)
             raise
         paths.append(str(final))
-    # the layout check draws the figure once more (at the figure dpi) with its own Agg canvas
-    LAYOUT_PROBLEMS[stem] = problems(fig, printed_width=PRINT_WIDTH, printed_height=PRINT_HEIGHT)
     return paths
 
 

@@ -132,7 +132,7 @@ def declutter(fig, passes: int = 3) -> int:
     Along an axis whose drawn tick labels overlap: numeric labels are thinned (sorted by position, each label
     that overlaps the last one kept is hidden -- the ticks stay); category labels along x are rotated (30, then
     60, then 90 degrees), along y made smaller (by half a point per pass, down to 5.5 pt).  The figure is redrawn after each pass (a layout engine may move things), at most
-    ``passes`` times.
+    ``passes`` times; on return its last draw shows its final state (``problems(fig, draw=False)`` may read it).
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
@@ -171,6 +171,8 @@ def declutter(fig, passes: int = 3) -> int:
                         kept = box
         if not now:
             break
+    else:  # the last pass changed labels: draw the final state, which the caller reads (layout check, tight box)
+        fig.canvas.draw()
     return len(changed)
 
 
