@@ -84,11 +84,17 @@ class _QuickClaims(dict):
     """claim ID -> its quick-mode ``ClaimResult`` on the default instance, run on first use and then shared.
 
     The same deterministic run (default seed) was repeated by ``test_claims`` and by each claim's own module; the
-    tests only read the results (a test that needs a modified theory or instance runs the claim itself)."""
+    tests only read the results (a test that needs a modified theory or instance runs the claim itself).
 
-    def __init__(self):
+    Under pytest-xdist (``-n``) the worker processes of one run share the results through ``shared_dir``: the first
+    worker to need a claim runs it (holding that claim's file lock) and pickles the result together with the
+    Monte Carlo calls it recorded (``reusing_monte_carlo``); the others load both.  The directory is named by the
+    run's ``PYTEST_XDIST_TESTRUNUID``, so nothing is reused from one run to the next."""
+
+    def __init__(self, shared_dir=None):
         super().__init__()
         self.instances = {}
+        self.shared_dir = shared_dir
 
     def instance(self, cid):
         from sgdtheory.claims import REGISTRY
@@ -98,16 +104,43 @@ class _QuickClaims(dict):
             self.instances[make] = make()
         return self.instances[make]
 
-    def __missing__(self, cid):
+    def _run(self, cid):
         from sgdtheory.claims import REGISTRY, Settings
 
         with reusing_monte_carlo():  # recorded for the tests that re-run a claim with a perturbed theory
-            result = REGISTRY[cid].run(self.instance(cid), Settings(quick=True))
+            return REGISTRY[cid].run(self.instance(cid), Settings(quick=True))
+
+    def __missing__(self, cid):
+        if self.shared_dir is None:
+            result = self._run(cid)
+        else:
+            import pickle
+
+            from filelock import FileLock
+
+            path = self.shared_dir / f"{cid}.pickle"
+            with FileLock(str(path) + ".lock"):
+                if path.exists():
+                    result, memo = pickle.loads(path.read_bytes())
+                    _MC_MEMO.update(memo)
+                else:
+                    before = set(_MC_MEMO)
+                    result = self._run(cid)
+                    memo = {k: v for k, v in _MC_MEMO.items() if k not in before}
+                    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+                    tmp.write_bytes(pickle.dumps((result, memo), protocol=5))
+                    os.replace(tmp, path)
         self[cid] = result
         return result
 
 
 @pytest.fixture(scope="session")
-def quick_claims():
-    """Quick-mode results of the catalogue's claims on their default instances, once per session (``_QuickClaims``)."""
-    return _QuickClaims()
+def quick_claims(tmp_path_factory):
+    """Quick-mode results of the catalogue's claims on their default instances, once per session (``_QuickClaims``;
+    once per run under pytest-xdist)."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if run is None:
+        return _QuickClaims()
+    shared = tmp_path_factory.getbasetemp().parent / f"quick-claims-{run}"  # the parent is common to the workers
+    shared.mkdir(exist_ok=True)
+    return _QuickClaims(shared)
