@@ -53,6 +53,7 @@ def cmd_verify(args) -> int:
     created = []
     out = _output_dir(args.out, figures=not args.no_figures, created=created)  # created and probed before any work
     try:
+        _resolve_workers(args, len(claims))
         parallel = args.workers is not None or args.scheduler is not None
         # every config is checked against its family's schema at once; default instances (B1's takes a minute) are
         # built by the workers in parallel mode, not here
@@ -153,6 +154,7 @@ def cmd_calibrate(args) -> int:
     from .runner import select
 
     ids = [c.id for c in select(args.ids)]
+    _resolve_workers(args, len(ids) * args.seeds)
     bar = tqdm(total=len(ids) * args.seeds, desc="calibrate", unit="run", file=sys.stderr, disable=args.no_progress)
     if args.workers is not None or args.scheduler is not None:
         from .distributed import executor
@@ -270,6 +272,9 @@ def cmd_paper(args) -> int:
     gen = paper_dir / "generated"  # temporary files of killed runs (records, figures, sources) go first
     remove_stale_temp_files(*(d for d in [gen, *gen.rglob("*")] if d.is_dir()))
     t0 = time.perf_counter()
+    from .claims import REGISTRY
+
+    _resolve_workers(args, len(args.ids) if args.ids else len(REGISTRY))
     manifest = paper.regenerate(paper_dir, quick=args.quick, seed=args.seed, level=args.level, ids=args.ids or None,
                                 force=args.force, bench=not args.no_bench, workers=args.workers,
                                 scheduler=args.scheduler)
@@ -293,11 +298,20 @@ def cmd_paper(args) -> int:
     return 0 if not problems else 1
 
 
+def _resolve_workers(args, n_tasks: int) -> None:
+    """``args.workers``: the local processes for ``n_tasks`` claims (``distributed.local_workers``: --workers, else
+    $SGDTHEORY_WORKERS, else one per core), or None for the serial run; None with --scheduler."""
+    from .distributed import local_workers
+
+    args.workers = None if args.scheduler is not None else local_workers(args.workers, n_tasks)
+
+
 def _add_cluster_options(s) -> None:
-    """--workers N / --scheduler ADDRESS: run the claims as Dask tasks (needs the [dask] extra)."""
+    """--workers N|auto / --scheduler ADDRESS: where the claims run (Dask tasks unless serial)."""
     g = s.add_mutually_exclusive_group()
-    g.add_argument("--workers", type=int, metavar="N",
-                   help="run claims in parallel on a local Dask cluster of N processes (pip install 'sgdtheory[dask]')")
+    g.add_argument("--workers", metavar="N",
+                   help="run claims on a local Dask cluster of N processes, one thread each; 1: serially, in this "
+                        "process (default: $SGDTHEORY_WORKERS, else auto = one per core, at most one per claim)")
     g.add_argument("--scheduler", metavar="ADDRESS",
                    help="run claims on an existing Dask cluster, e.g. tcp://host:8786")
 

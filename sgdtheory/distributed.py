@@ -114,6 +114,44 @@ class DaskExecutor:
         return out
 
 
+WORKERS_ENV = "SGDTHEORY_WORKERS"
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity; ``os.cpu_count()`` where there is none)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def local_workers(requested, n_tasks: int) -> int | None:
+    """The local worker processes for ``n_tasks`` independent tasks: ``None`` means serial, in this process.
+
+    ``requested``: an integer >= 1, ``"auto"``, or ``None`` for the environment variable ``SGDTHEORY_WORKERS``
+    (itself an integer >= 1 or ``auto``; unset: ``auto``).  ``auto`` is one process per usable core, at most one
+    per task.  One worker is the serial run (a cluster of one process would only add its start-up).
+    """
+    source = "workers"
+    if requested is None:
+        requested, source = os.environ.get(WORKERS_ENV, "auto"), WORKERS_ENV
+    given = requested
+    if isinstance(requested, str):
+        text = requested.strip().lower()
+        if text == "auto":
+            requested = max(1, min(usable_cores(), n_tasks))
+        else:
+            try:
+                requested = int(text)
+            except ValueError:
+                raise SgdTheoryError(f"{source}: {requested!r} is not a number of worker processes; valid: an "
+                                     "integer >= 1 or 'auto' (one per core)") from None
+    if isinstance(requested, bool) or not isinstance(requested, int) or requested < 1:
+        raise SgdTheoryError(f"{source}: {given!r} is not a valid number of worker processes; valid: an "
+                             "integer >= 1 or 'auto' (one per core)")
+    return None if requested == 1 else requested
+
+
 def _check_workers(workers) -> None:
     if workers is None:
         return
@@ -409,5 +447,5 @@ def longest_first(ids, out, quick: bool) -> list:
     return sorted(ids, key=last, reverse=True)  # stable: ties keep the given order
 
 
-__all__ = ["executor", "SerialExecutor", "DaskExecutor", "run_claim_task", "save_claim_task", "run_claims",
+__all__ = ["executor", "local_workers", "usable_cores", "WORKERS_ENV", "SerialExecutor", "DaskExecutor", "run_claim_task", "save_claim_task", "run_claims",
            "longest_first", "blas_threads", "DEFAULT_CONNECT_TIMEOUT"]

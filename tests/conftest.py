@@ -13,6 +13,11 @@ settings.register_profile("ci", deadline=None, derandomize=True, max_examples=40
 settings.register_profile("dev", deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
+# The CLI runs several claims on a local cluster of one process per core by default; the tests run on every core
+# already (pytest-xdist), so a test's `sgdtheory verify` runs serially unless it asks for workers
+# (tests/test_distributed.py does, and tests the default there).
+os.environ["SGDTHEORY_WORKERS"] = "1"
+
 
 #: the Monte Carlo entry points claims call (module, name): deterministic functions of their arguments (seeded from
 #: numpy.random.SeedSequence; bitwise identical for any thread count), so a second call with the same arguments may

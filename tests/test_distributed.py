@@ -147,7 +147,7 @@ def test_bad_worker_counts_are_rejected(workers):
 
 def test_bad_cluster_options_exit_2(capsys):
     assert main(["verify", "E3", "--quick", "--no-progress", "--workers", "0"]) == 2
-    assert "workers: 0" in capsys.readouterr().err
+    assert "workers: '0' is not a valid number" in capsys.readouterr().err
     with pytest.raises(SgdTheoryError, match="not both"):
         with executor(workers=2, scheduler="tcp://127.0.0.1:9"):
             pass
@@ -200,3 +200,53 @@ def test_run_claims_reports_its_timeline(cluster, tmp_path):
     pids = set(cluster.client.run(os.getpid).values())
     for t in timings:
         assert t["pid"] in pids and t["start"] <= t["end"] and 0 < t["cpu_seconds"] <= t["process_cpu_seconds"]
+
+
+# -- how many local workers by default ----------------------------------------------------------------------------
+
+
+def test_default_workers_are_one_per_core_and_at_most_one_per_claim(monkeypatch):
+    from sgdtheory import distributed
+    from sgdtheory.distributed import WORKERS_ENV, local_workers
+
+    monkeypatch.delenv(WORKERS_ENV, raising=False)
+    monkeypatch.setattr(distributed, "usable_cores", lambda: 4)
+    assert local_workers(None, 10) == 4
+    assert local_workers(None, 3) == 3
+    assert local_workers(None, 1) is None  # one claim: serial, no cluster
+    assert local_workers("auto", 2) == 2
+    assert local_workers(1, 10) is None  # one worker is the serial run
+    assert local_workers("5", 2) == 5  # an explicit count is taken as given
+    monkeypatch.setenv(WORKERS_ENV, "3")
+    assert local_workers(None, 10) == 3
+    assert local_workers(2, 10) == 2  # --workers beats the environment
+    monkeypatch.setenv(WORKERS_ENV, "1")
+    assert local_workers(None, 10) is None
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two", "1.5", ""])
+def test_a_bad_worker_environment_is_rejected_naming_the_variable(monkeypatch, value):
+    from sgdtheory.distributed import WORKERS_ENV, local_workers
+
+    monkeypatch.setenv(WORKERS_ENV, value)
+    with pytest.raises(SgdTheoryError, match=f"{WORKERS_ENV}: '{value}' is not"):
+        local_workers(None, 4)
+
+
+def test_verify_of_several_claims_goes_to_one_worker_per_core_by_default(monkeypatch, tmp_path):
+    """The CLI's default (no --workers, no environment): a local cluster of min(cores, claims) processes; one claim
+    runs serially.  The cluster itself is the one tested above (run_claims is replaced here: no processes start)."""
+    from sgdtheory import distributed
+    from sgdtheory.distributed import WORKERS_ENV
+
+    seen = []
+
+    def fake_run_claims(ids, out, **kw):
+        seen.append((list(ids), kw["workers"], kw["scheduler"]))
+        raise KeyboardInterrupt  # stop here: nothing is run
+
+    monkeypatch.delenv(WORKERS_ENV, raising=False)
+    monkeypatch.setattr(distributed, "usable_cores", lambda: 2)
+    monkeypatch.setattr(distributed, "run_claims", fake_run_claims)
+    assert main(["verify", "A2", "B4", "E3", "--quick", "--no-progress", "--out", str(tmp_path / "o")]) == 130
+    assert seen == [(["A2", "B4", "E3"], 2, None)]
