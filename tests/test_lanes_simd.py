@@ -41,7 +41,7 @@ def _lane_draws(S, n_steps, d, scale, ki, wi, fi):
     kv = np.empty((d, n), dtype=np.uint64)
     wv = np.empty((d, n))
     st0 = np.empty((4, n), dtype=np.uint64)
-    rej = np.empty(d, dtype=np.int64)
+    rej = np.empty(n, dtype=np.int64)
     for t in range(n_steps):
         fill_normals_lanes(st, z, d, scale, ki, wi, fi, rbuf, kv, wv, st0, rej)
         out[t] = z
