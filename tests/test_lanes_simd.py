@@ -10,6 +10,7 @@ import pytest
 from numba import njit
 
 from reference_rng import Xoshiro
+from sgdtheory._kernels.lanes import _prefer_512_bit_vectors
 from sgdtheory._kernels.rng import ZIG_FI, ZIG_KI, ZIG_WI, fill_normals, fill_normals_lanes, path_states
 from sgdtheory.problems import GaussianNoiseQuadratic
 from sgdtheory.sampling import Sampler
@@ -136,3 +137,20 @@ def test_lane_kernel_is_the_exact_scalar_recursion(d):
     alone = simulate(problem, 0.05, n_paths=1, first_path=11, **kw)
     assert alone.final_params[0].tobytes() == res.final_params[11].tobytes()
     assert alone.batch_sums[0].tobytes() == res.batch_sums[11].tobytes()
+
+
+def test_prefer_512_bit_vectors_marks_the_calling_function():
+    """The lane kernel's block loop asks LLVM for 512-bit vectors through a function attribute (only there)."""
+
+    @njit(cache=False)
+    def marked(x):
+        _prefer_512_bit_vectors()
+        return x + 1
+
+    @njit(cache=False)
+    def plain(x):
+        return x + 1
+
+    assert marked(1) == 2 and plain(1) == 2
+    assert '"prefer-vector-width"="512"' in next(iter(marked.inspect_llvm().values()))
+    assert "prefer-vector-width" not in next(iter(plain.inspect_llvm().values()))

@@ -44,7 +44,10 @@ def _prefer_512_bit_vectors(typingctx):
     on a CPU without AVX-512 the attribute has no effect."""
 
     def codegen(context, builder, signature, args):
-        set.add(builder.function.attributes, '"prefer-vector-width"="512"')  # a string attribute (not in llvmlite's list)
+        try:  # a string attribute, which llvmlite's list of known attributes lacks (hence set.add)
+            set.add(builder.function.attributes, '"prefer-vector-width"="512"')
+        except (AttributeError, TypeError):
+            pass  # another llvmlite: compile with LLVM's default width (same results, slower on AVX-512 CPUs)
         return context.get_dummy_value()
 
     return types.none(), codegen
