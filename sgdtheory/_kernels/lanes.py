@@ -7,12 +7,12 @@ linear-algebra loop runs over the lanes innermost.  Each lane's arithmetic is th
 order (no reassociation, no contraction: the kernel has no fastmath flags), so LLVM vectorises across lanes
 without changing any lane's result: a path's numbers depend only on (seed, path index), never on its lane, the
 block's size, the chunking or the thread count.  The row form g = H delta + L z of one path is 2 d^2 scalar
-multiply-adds with short horizontal sums; across 16 lanes the same work runs in full SIMD registers (the layout
-of the hand-written W2 kernel of ``../shared/bench/peers.py``).
+multiply-adds with short horizontal sums; across the lanes the same work runs in full SIMD registers (the layout
+of the hand-written W2 kernel of ``../shared/bench/peers.py``, which uses blocks of 16).
 
 Per step and lane, in the order of ``run_paths``: the recorded observables of w_t (if t is a record step),
 z = noise_scale xi (``d`` normals from the path's stream, as ``steps.batch_gradient`` draws them; drawn for
-the 16 lanes at once by ``rng.fill_normals_lanes``, the same values as the scalar ``fill_normals``), the
+all lanes at once by ``rng.fill_normals_lanes``, the same values as the scalar ``fill_normals``), the
 gradient g_k = sum_m (H_km delta_m + L_km z_m) (the same value as ``steps.batch_gradient`` up to rounding: one
 sum instead of two) and, when it is averaged, the minibatch loss c + delta.H delta/2, the time-average
 observables, then
@@ -28,7 +28,9 @@ from numba.core.extending import intrinsic
 from .rng import fill_normals_lanes
 from .steps import basic_rate
 
-LANES = 16
+LANES = 32  # paths per block: four 512-bit (eight 256-bit) registers per lane row.  W2 (d = 8) ran 12-17% faster
+#             than with 16 lanes (loop set-up and run-time overlap checks shared by twice the work); at most 63
+#             (fill_normals_lanes keeps a bit per lane).  Results do not depend on it.
 
 
 @intrinsic
@@ -38,8 +40,8 @@ def _prefer_512_bit_vectors(typingctx):
     LLVM's tuning for the AVX-512 CPUs of this machine's class ("prefer-256-bit") vectorises loops with 256-bit
     registers; the function attribute lifts that for the function that calls this, i.e. the block loop of
     ``run_gaussian_lanes`` (the body of the ``prange``, which Numba compiles as a function of its own), and
-    nothing else: other kernels, in this package or the user's, keep LLVM's default.  Over 16 lanes a row of a
-    lane array is then two 512-bit registers instead of four 256-bit ones.  Only the choice of vector width
+    nothing else: other kernels, in this package or the user's, keep LLVM's default.  A row of a lane array (32
+    lanes) is then four 512-bit registers instead of eight 256-bit ones.  Only the choice of vector width
     changes (the lanes' operations are the same IEEE operations in the same order), so results are unchanged;
     on a CPU without AVX-512 the attribute has no effect."""
 
