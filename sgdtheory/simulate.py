@@ -3,7 +3,7 @@
 ``simulate`` validates its arguments (clear errors naming the parameter and the valid range),
 seeds one xoshiro256++ stream per path from ``numpy.random.SeedSequence``, runs the fused Numba
 kernel ``_kernels.engine.run_paths`` (compiled for the problem and optimizer by ``_kernels.compose``) in parallel over paths (SGD on a ``GaussianNoiseQuadratic`` with a constant
-or power rate: ``_kernels.lanes.run_gaussian_lanes``, 16 paths per SIMD block), and returns a ``SimulationResult``
+or power rate: ``_kernels.lanes.run_gaussian_lanes``, 32 paths per SIMD block), and returns a ``SimulationResult``
 holding only streamed statistics: observables at the recorded steps, post-burn-in batch sums for
 time averages, the final iterates and divergence information.  Memory is
 O(paths x (records + batches) x observables), independent of the number of steps.
@@ -313,7 +313,7 @@ def simulate(
     A_rows, Hs_rows = (None, None) if lanes else (_aligned(kp.A), _aligned(kp.Hs))
     for a in range(0, n_paths, chunk):
         b = min(n_paths, a + chunk)
-        if lanes:  # the same recursion, observables and streams, 16 paths per SIMD block (_kernels.lanes)
+        if lanes:  # the same recursion, observables and streams, 32 paths per SIMD block (_kernels.lanes)
             run_gaussian_lanes(
                 kp.Hs[0], kp.A, float(kp.v[0]), noise_scale, kp.w_star, kp.Hbar, schedule.code, schedule.parameters(),
                 n_steps, w_start, path_states(seq, first_path + a, b - a), ZIG_KI, ZIG_WI, ZIG_FI,

@@ -1,6 +1,6 @@
 """The lane kernel's vectorised normals (rng.fill_normals_lanes) and its exact arithmetic order.
 
-``fill_normals_lanes`` draws the ziggurat's fast path for 16 lanes at once and runs the rare slow branch per lane;
+``fill_normals_lanes`` draws the ziggurat's fast path for all lanes (16 or 32 here) at once and runs the rare slow branch per lane;
 each lane must get exactly the variates and end in exactly the state of the scalar ``fill_normals`` on its own
 stream.  ``run_gaussian_lanes`` must compute exactly (bit for bit) the scalar recursion its docstring states, in
 that order of operations, whatever the lane a path sits in."""
@@ -10,6 +10,7 @@ import pytest
 from numba import njit
 
 from reference_rng import Xoshiro
+from sgdtheory._kernels.lanes import LANES, _prefer_512_bit_vectors
 from sgdtheory._kernels.rng import ZIG_FI, ZIG_KI, ZIG_WI, fill_normals, fill_normals_lanes, path_states
 from sgdtheory.problems import GaussianNoiseQuadratic
 from sgdtheory.sampling import Sampler
@@ -41,7 +42,7 @@ def _lane_draws(S, n_steps, d, scale, ki, wi, fi):
     kv = np.empty((d, n), dtype=np.uint64)
     wv = np.empty((d, n))
     st0 = np.empty((4, n), dtype=np.uint64)
-    rej = np.empty(d, dtype=np.int64)
+    rej = np.empty(n, dtype=np.int64)
     for t in range(n_steps):
         fill_normals_lanes(st, z, d, scale, ki, wi, fi, rbuf, kv, wv, st0, rej)
         out[t] = z
@@ -51,7 +52,7 @@ def _lane_draws(S, n_steps, d, scale, ki, wi, fi):
     return out
 
 
-@pytest.mark.parametrize("n_lanes, d", [(16, 8), (16, 3), (5, 1)])
+@pytest.mark.parametrize("n_lanes, d", [(32, 8), (16, 8), (16, 3), (5, 1)])
 def test_fill_normals_lanes_equals_scalar_fill_per_lane(n_lanes, d):
     """64k normals (16 x 500 x 8): about 800 slow-branch draws, wedge rejections that draw again and tail draws."""
     states = path_states(np.random.SeedSequence(2024), 3, n_lanes)
@@ -61,7 +62,7 @@ def test_fill_normals_lanes_equals_scalar_fill_per_lane(n_lanes, d):
     y = _lane_draws(b, n_steps, d, 0.75, ZIG_KI, ZIG_WI, ZIG_FI)
     assert x.tobytes() == y.tobytes()
     assert np.array_equal(a, b)
-    if n_lanes == 16 and d == 8:
+    if n_lanes >= 16 and d == 8:
         assert np.abs(x).max() > 0.75 * 3.6541528853610088  # the tail (layer 0 beyond r) was reached
 
 
@@ -127,12 +128,30 @@ def test_lane_kernel_is_the_exact_scalar_recursion(d):
     w0 = rng.standard_normal(d)
     kw = dict(sampler=Sampler(2), n_steps=24, seed=7, w0=w0, record=(),
               time_average=("grad_sq", "dist_sq", "moments"), burn_in=4, n_batches=4)
-    res = simulate(problem, 0.05, n_paths=19, **kw)
-    states = path_states(np.random.SeedSequence(7), 0, 19)
-    for p in (0, 11, 18):
+    n_paths = LANES + 3  # one full block and a partial one
+    res = simulate(problem, 0.05, n_paths=n_paths, **kw)
+    states = path_states(np.random.SeedSequence(7), 0, n_paths)
+    for p in (0, LANES - 5, LANES + 2):
         w, sums = _exact_reference(problem, 0.05, 2, 24, w0, states[p], 4, 5)
         assert res.final_params[p].tobytes() == w.tobytes()
         assert res.batch_sums[p].tobytes() == sums.tobytes()
-    alone = simulate(problem, 0.05, n_paths=1, first_path=11, **kw)
-    assert alone.final_params[0].tobytes() == res.final_params[11].tobytes()
-    assert alone.batch_sums[0].tobytes() == res.batch_sums[11].tobytes()
+    alone = simulate(problem, 0.05, n_paths=1, first_path=LANES - 5, **kw)
+    assert alone.final_params[0].tobytes() == res.final_params[LANES - 5].tobytes()
+    assert alone.batch_sums[0].tobytes() == res.batch_sums[LANES - 5].tobytes()
+
+
+def test_prefer_512_bit_vectors_marks_the_calling_function():
+    """The lane kernel's block loop asks LLVM for 512-bit vectors through a function attribute (only there)."""
+
+    @njit(cache=False)
+    def marked(x):
+        _prefer_512_bit_vectors()
+        return x + 1
+
+    @njit(cache=False)
+    def plain(x):
+        return x + 1
+
+    assert marked(1) == 2 and plain(1) == 2
+    assert '"prefer-vector-width"="512"' in next(iter(marked.inspect_llvm().values()))
+    assert "prefer-vector-width" not in next(iter(plain.inspect_llvm().values()))

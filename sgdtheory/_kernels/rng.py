@@ -16,6 +16,7 @@ The state of one generator is a row ``s`` of four ``uint64``; all functions upda
 
 import numpy as np
 from numba import njit
+from numba.cpython.unsafe.numbers import trailing_zeros
 
 @njit(inline="always", cache=True)
 def _rotl(x, k):
@@ -197,20 +198,24 @@ def fill_normals_lanes(st, z, count, scale, ki, wi, fi, rbuf, kv, wv, st0, rej):
     """z[k, l] = scale * (standard normal) for k < count and every lane l, from lane l's generator st[:, l].
 
     ``st`` (4 x lanes uint64, at most 63 lanes) holds the lanes' xoshiro256++ states in structure-of-arrays
-    layout, ``z`` is (>= count) x lanes.  Scratch: ``rbuf``, ``kv`` ((>= count) x lanes uint64), ``wv``
-    ((>= count) x lanes float64), ``st0`` (4 x lanes uint64), ``rej`` (>= count int64).
+    layout, ``z`` is (>= count) x lanes, count <= 63.  Scratch: ``rbuf``, ``kv`` ((>= count) x lanes uint64),
+    ``wv`` ((>= count) x lanes float64), ``st0`` (4 x lanes uint64), ``rej`` (>= lanes int64).
     Lane l gets exactly the variates (and ends in exactly the state) of ``fill_normals`` on its own generator.
 
     Speculatively, as if no draw were rejected: ``count`` 64-bit outputs per lane (loops over the lanes of adds,
-    shifts, xors and ors, which LLVM vectorises), the ziggurat tables looked up per lane and coordinate (a
-    scalar loop: LLVM does not gather on this target), then the ziggurat's fast path for all coordinates and
-    lanes (vectorised; the same bit manipulations, exact conversion, multiplication and negation as
-    ``next_normal``).  The table entries are all stored before the fast path reads them as vectors: reading
-    four scalar stores still in the store buffer as one vector load stalls (store forwarding fails), which
-    cost 15% of the lane kernel's time when the fast path followed each coordinate's look-ups directly.
-    A lane whose draw k0 was rejected (the first such k0; about 9% of the lanes for count = 8) is then redone
-    from its saved state ``st0``: k0 + 1 steps, the slow branch and if need be further draws on its own state
-    (``_normal_rejected``), then coordinates k0 + 1 .. count - 1 one by one as ``next_normal`` draws them.
+    shifts, xors and ors, which LLVM vectorises; four outputs per pass, so that the states are loaded and stored
+    once per four outputs), the ziggurat tables looked up per lane and coordinate (a scalar loop: LLVM does not
+    gather on this target), then the ziggurat's fast path for all coordinates and lanes (vectorised; the same bit
+    manipulations, exact conversion, multiplication and negation as ``next_normal``), which also sets bit k of
+    ``rej[l]`` when lane l's draw k falls outside the fast path.  The table entries are all stored before the fast
+    path reads them as vectors: reading four scalar stores still in the store buffer as one vector load stalls
+    (store forwarding fails), which cost 15% of the lane kernel's time when the fast path followed each
+    coordinate's look-ups directly.
+    A lane whose draw k0 was rejected (k0 the lowest bit of rej[l]; about 9% of the lanes for count = 8) is then
+    redone from its saved state ``st0``: k0 + 1 steps, the slow branch and if need be further draws on its own
+    state (``_normal_rejected``), then coordinates k0 + 1 .. count - 1 one by one as ``next_normal`` draws them.
+    The redone lanes are visited by their bits (count trailing zeros), not by testing every lane: a branch per
+    lane whose outcome is random is mispredicted about once per fill.
     Every lane thus consumes its own stream in the scalar generator's order and computes every value by the
     same exact operations: the result does not depend on the vectorisation or on the other lanes.
     """
@@ -218,22 +223,40 @@ def fill_normals_lanes(st, z, count, scale, ki, wi, fi, rbuf, kv, wv, st0, rej):
     for lane in range(n):
         for i in range(4):
             st0[i, lane] = st[i, lane]
-    for k in range(count):
-        for lane in range(n):  # xoshiro256++, all lanes
+    k = 0
+    while k + 4 <= count:
+        for lane in range(n):  # xoshiro256++, all lanes, four outputs per pass
+            s0, s1, s2, s3 = st[0, lane], st[1, lane], st[2, lane], st[3, lane]
+            r, s0, s1, s2, s3 = _step(s0, s1, s2, s3)
+            rbuf[k, lane] = r
+            r, s0, s1, s2, s3 = _step(s0, s1, s2, s3)
+            rbuf[k + 1, lane] = r
+            r, s0, s1, s2, s3 = _step(s0, s1, s2, s3)
+            rbuf[k + 2, lane] = r
+            r, s0, s1, s2, s3 = _step(s0, s1, s2, s3)
+            rbuf[k + 3, lane] = r
+            st[0, lane] = s0
+            st[1, lane] = s1
+            st[2, lane] = s2
+            st[3, lane] = s3
+        k += 4
+    while k < count:
+        for lane in range(n):
             r, s0, s1, s2, s3 = _step(st[0, lane], st[1, lane], st[2, lane], st[3, lane])
             st[0, lane] = s0
             st[1, lane] = s1
             st[2, lane] = s2
             st[3, lane] = s3
             rbuf[k, lane] = r
+        k += 1
     for k in range(count):
         for lane in range(n):  # the layers' table entries
             idx = np.int64(rbuf[k, lane] & np.uint64(0xFF))
             wv[k, lane] = wi[idx]
             kv[k, lane] = ki[idx]
-    anyrej = 0
+    for lane in range(n):
+        rej[lane] = 0
     for k in range(count):
-        rejected = 0
         for lane in range(n):  # the fast path, all lanes
             r = rbuf[k, lane] >> np.uint64(8)
             rabs = (r >> np.uint64(1)) & np.uint64(0x000FFFFFFFFFFFFF)
@@ -241,36 +264,35 @@ def fill_normals_lanes(st, z, count, scale, ki, wi, fi, rbuf, kv, wv, st0, rej):
             if r & np.uint64(1):
                 x = -x
             z[k, lane] = scale * x
-            rejected |= np.int64(rabs >= kv[k, lane]) << lane
-        rej[k] = rejected
-        anyrej |= rejected
-    if anyrej:
-        for lane in range(n):  # the lanes with a rejected draw, each redone on its own stream
-            if (anyrej >> lane) & 1:
-                k0 = 0
-                while not (rej[k0] >> lane) & 1:
-                    k0 += 1
-                s0, s1, s2, s3 = st0[0, lane], st0[1, lane], st0[2, lane], st0[3, lane]
-                for k in range(k0 + 1):  # the accepted draws 0 .. k0 - 1 and the rejected draw k0
-                    r, s0, s1, s2, s3 = _step(s0, s1, s2, s3)
-                k = k0
-                while k < count:
-                    if k > k0:
-                        r, s0, s1, s2, s3 = _step(s0, s1, s2, s3)
-                    idx = np.int64(r & np.uint64(0xFF))
-                    rr = r >> np.uint64(8)
-                    rabs = (rr >> np.uint64(1)) & np.uint64(0x000FFFFFFFFFFFFF)
-                    x = np.float64(rabs) * wi[idx]
-                    if rr & np.uint64(1):
-                        x = -x
-                    if rabs >= ki[idx]:
-                        x, s0, s1, s2, s3 = _normal_rejected(s0, s1, s2, s3, idx, rabs, x, ki, wi, fi)
-                    z[k, lane] = scale * x
-                    k += 1
-                st[0, lane] = s0
-                st[1, lane] = s1
-                st[2, lane] = s2
-                st[3, lane] = s3
+            rej[lane] |= np.int64(rabs >= kv[k, lane]) << k
+    anyrej = 0
+    for lane in range(n):
+        anyrej |= np.int64(rej[lane] != 0) << lane
+    while anyrej:  # the lanes with a rejected draw, each redone on its own stream
+        lane = trailing_zeros(anyrej)
+        anyrej &= anyrej - 1
+        k0 = trailing_zeros(rej[lane])
+        s0, s1, s2, s3 = st0[0, lane], st0[1, lane], st0[2, lane], st0[3, lane]
+        for k in range(k0 + 1):  # the accepted draws 0 .. k0 - 1 and the rejected draw k0
+            r, s0, s1, s2, s3 = _step(s0, s1, s2, s3)
+        k = k0
+        while k < count:
+            if k > k0:
+                r, s0, s1, s2, s3 = _step(s0, s1, s2, s3)
+            idx = np.int64(r & np.uint64(0xFF))
+            rr = r >> np.uint64(8)
+            rabs = (rr >> np.uint64(1)) & np.uint64(0x000FFFFFFFFFFFFF)
+            x = np.float64(rabs) * wi[idx]
+            if rr & np.uint64(1):
+                x = -x
+            if rabs >= ki[idx]:
+                x, s0, s1, s2, s3 = _normal_rejected(s0, s1, s2, s3, idx, rabs, x, ki, wi, fi)
+            z[k, lane] = scale * x
+            k += 1
+        st[0, lane] = s0
+        st[1, lane] = s1
+        st[2, lane] = s2
+        st[3, lane] = s3
 
 
 @njit(cache=True, fastmath=False, forceinline=True, _nrt=False, error_model="numpy")
