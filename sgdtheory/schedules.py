@@ -14,8 +14,8 @@
 
 Every schedule is a ``Schedule``: a kernel ``code`` and ``parameters()`` array read by
 ``_kernels.steps.learning_rate`` (so ``simulate`` and ``theory.sgd_moments`` use it), a numpy
-``__call__(t)`` with the same operations (it agrees with the kernel to 1 ulp: exp and cos may come
-from different math libraries), ``max_lr`` and, for the cyclic ones, ``period``.
+``__call__(t)`` with the same operations (it agrees with the kernel to 1 ulp: exp, cos and pow may come
+from different math libraries; NumPy has its own SIMD pow on AVX-512 machines), ``max_lr`` and, for the cyclic ones, ``period``.
 """
 
 from __future__ import annotations

@@ -53,12 +53,13 @@ def schedules(draw):
 
 @given(schedules(), st.lists(st.integers(0, 100_000), min_size=1, max_size=20))
 def test_kernel_matches_numpy_to_one_ulp(sch, ts):
-    """The engine's eta_t and the record's numpy __call__ agree to 1 ulp (exp and cos may come from different
-    libraries); Constant, Power, time-based, triangular and SGDR's position are bit for bit."""
+    """The engine's eta_t and the record's numpy __call__ agree to 1 ulp (exp, cos and pow may come from different
+    libraries: on AVX-512 machines NumPy's power is its own SIMD one, e.g. (1.5 + 5)^0.6968723240079219 ends in
+    ...762 there and in ...7615 in libm); Constant, time-based, triangular and SGDR's position are bit for bit."""
     ref = np.atleast_1d(sch(np.array(ts)))
     for t, r in zip(ts, ref):
         k = learning_rate(sch.code, sch.parameters(), t)
-        assert abs(k - r) <= np.spacing(max(abs(r), abs(k))) * (1 if isinstance(sch, (Exponential, StepDecay, CosineRestarts)) else 0)
+        assert abs(k - r) <= np.spacing(max(abs(r), abs(k))) * (1 if isinstance(sch, (Power, Exponential, StepDecay, CosineRestarts)) else 0)
         assert sch(t) == pytest.approx(r, rel=1e-15, abs=0)
 
 
