@@ -32,7 +32,13 @@ LAYOUT_PROBLEMS: dict[str, list[str]] = {}
 @contextmanager
 def styled():
     """Matplotlib (Agg backend) with the package style applied."""
+    import logging
+
     import matplotlib
+
+    # fontTools, subsetting the fonts embedded in the PDFs, warns about the creation date in the head table of the
+    # DejaVu fonts matplotlib ships ("'created' timestamp seems very low"): nothing a user can act on
+    logging.getLogger("fontTools.ttLib.tables._h_e_a_d").setLevel(logging.ERROR)
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
