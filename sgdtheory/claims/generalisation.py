@@ -208,9 +208,10 @@ def run_d11(inst: WilsonInstance, settings: Settings) -> ClaimResult:
     gap = abs(frac - err_ad)
     hw_plan = float(special.ndtri(0.5 + 0.5 * lv)) * np.sqrt(err_ad * (1 - err_ad) / n_test)
     near = gap >= 2.5 * hw_plan
+    in_half_widths = gap / hw_plan if hw_plan > 0 else float("inf")  # hw_plan = 0 when err_ad is 0 or 1
     checks.append(Check("control: Adam's test error is the training set's negative fraction n_-/n",
                         NEGATIVE_CONTROL if near else APPROXIMATION, frac, errs["Adam"], 0.01,
-                        f"n_-/n = {frac:.4g}: the empirical class balance for the population's; {gap / hw_plan:.1f} planned half-widths "
+                        f"n_-/n = {frac:.4g}: the empirical class balance for the population's; {in_half_widths:.1f} planned half-widths "
                         "(binomial variance at 1 - p) from the prediction" + ("" if near else
                                                                              ": too near to be a control here"),
                         expect=None if near else planned_expectation(gap, hw_plan)))
