@@ -22,7 +22,6 @@ import numpy as np
 
 from ._kernels import codes
 from ._kernels.compose import kernel
-from ._kernels.lanes import run_gaussian_lanes
 from ._kernels.pool import over_paths
 from ._kernels.rng import ZIG_FI, ZIG_KI, ZIG_WI, path_states
 from . import budget as _budget
@@ -310,6 +309,7 @@ def simulate(
     gaussian = isinstance(problem, GaussianNoiseQuadratic)
     lanes = gaussian and type(optimizer) is SGD and schedule.code in (codes.SCHEDULE_CONSTANT, codes.SCHEDULE_POWER)
     run_paths = None if lanes else kernel("engine", "run_paths", problem, optimizer)
+    run_gaussian_lanes = kernel("lanes", "run_gaussian_lanes") if lanes else None  # cached by content (compose)
     A_rows, Hs_rows = (None, None) if lanes else (_aligned(kp.A), _aligned(kp.Hs))
     for a in range(0, n_paths, chunk):
         b = min(n_paths, a + chunk)

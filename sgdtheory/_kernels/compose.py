@@ -16,6 +16,10 @@ The generated files live in ``SGDTHEORY_KERNEL_DIR`` (default ``$XDG_CACHE_HOME/
 of every source it depends on (the template, the part modules, this package's kernels, the Numba version), so
 a changed source gives a new file and Numba's cache, which is keyed on the file, can never load a stale kernel.
 A file is written once, atomically (``os.replace``), so concurrent processes (Dask workers) agree.
+
+A template without slots (``lanes``: SGD on Gaussian noise only) is copied as it is, for the same reason: Numba
+keys a package module's cache on the module's path and timestamp, so every fresh checkout (a CI clone) compiled
+the lane kernel again (35 s); the hash-named copy is compiled once per content.
 """
 
 from __future__ import annotations
@@ -99,7 +103,8 @@ def kernel(template: str, function: str, problem=None, optimizer=None):
     if key in _loaded:
         return _loaded[key]
     text = (_HERE / f"{template}.py").read_text()
-    if not _SLOT_LINE.search(text):
+    slotted = _SLOT_LINE.search(text) is not None
+    if not slotted and (problem is not None or optimizer is not None):
         raise ValueError(f"_kernels/{template}.py has no 'from .slots import ...' line to fill")
     lines, modules = _bindings(problem, optimizer)
     digest = hashlib.sha256(_KERNELS_DIGEST)
@@ -109,7 +114,7 @@ def kernel(template: str, function: str, problem=None, optimizer=None):
         digest.update(_source(mod))
     for line in lines:
         digest.update(line.encode())
-    body = _SLOT_LINE.sub("\n".join(lines), text, count=1)
+    body = _SLOT_LINE.sub("\n".join(lines), text, count=1) if slotted else text
     body = _RELATIVE.sub(r"from sgdtheory._kernels.\1 import", body)
     tag = "_".join(m.rsplit(".", 1)[-1] for m in modules) or "plain"
     name = f"sgdtheory_k_{template}_{tag}{'_sam' if opt_key and opt_key[1] else ''}_{digest.hexdigest()[:16]}"
