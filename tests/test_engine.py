@@ -151,25 +151,6 @@ def test_stable_run_is_ok_and_time_average_matches_ensemble():
     assert res.time_average_batch_means("excess_loss", path=0).half_width > res.time_average("excess_loss").half_width
 
 
-def test_stale_kernel_cache_is_dropped(tmp_path, monkeypatch):
-    """Numba keys its cache on one file; the package drops all cached kernels when any source changes."""
-    from sgdtheory._kernels import _drop_stale_cache
-
-    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
-    (tmp_path / "a.py").write_text("x = 1\n")
-    cache = tmp_path / "__pycache__"
-    cache.mkdir()
-    (cache / "k.run-1.py311.nbi").write_text("old")
-    _drop_stale_cache(tmp_path)
-    assert not (cache / "k.run-1.py311.nbi").exists()  # no stamp yet: treated as stale
-    (cache / "k.run-1.py311.nbi").write_text("fresh")
-    _drop_stale_cache(tmp_path)
-    assert (cache / "k.run-1.py311.nbi").exists()  # same sources: kept
-    (tmp_path / "a.py").write_text("x = 2\n")
-    _drop_stale_cache(tmp_path)
-    assert not (cache / "k.run-1.py311.nbi").exists()  # a source changed: dropped
-
-
 def test_gaussian_lanes_chunk_invariant_and_match_reference():
     """SGD on a GaussianNoiseQuadratic runs 16 paths per SIMD block (_kernels.lanes): any split of the paths
     (blocks starting anywhere, partial blocks) gives the same bits, and every observable (incl. the batch loss,

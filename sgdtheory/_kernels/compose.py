@@ -13,8 +13,9 @@ Numba cannot cache a function that takes another dispatcher as an argument: ever
 
 The generated files live in ``SGDTHEORY_KERNEL_DIR`` (default ``$XDG_CACHE_HOME/sgdtheory/kernels``, i.e.
 ``~/.cache/sgdtheory/kernels``; a temporary directory when that is not writable).  A file's name carries a hash
-of every source it depends on (the template, the part modules, this package's kernels, the Numba version), so
-a changed source gives a new file and Numba's cache, which is keyed on the file, can never load a stale kernel.
+of every source it depends on (the template, the part modules, every kernel source of the package, the Numba
+version: ``cache.SOURCES_DIGEST``), so a changed source gives a new file and Numba's cache, which is keyed on
+the file, can never load a stale kernel.
 A file is written once, atomically (``os.replace``), so concurrent processes (Dask workers) agree.
 
 A template without slots (``lanes``: SGD on Gaussian noise only) is copied as it is, for the same reason: Numba
@@ -33,7 +34,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numba
+from .cache import SOURCES_DIGEST
 
 _HERE = Path(__file__).resolve().parent
 _SLOT_LINE = re.compile(r"^from \.slots import .*$", re.MULTILINE)
@@ -64,15 +65,6 @@ def _source(module_name: str) -> bytes:
     return Path(spec.origin).read_bytes()
 
 
-def _kernels_digest() -> bytes:
-    digest = hashlib.sha256()
-    for src in sorted(_HERE.glob("*.py")):
-        digest.update(src.name.encode())
-        digest.update(src.read_bytes())
-    return digest.digest()
-
-
-_KERNELS_DIGEST = _kernels_digest()
 
 
 def _bindings(problem, optimizer) -> tuple[list[str], list[str]]:
@@ -107,8 +99,7 @@ def kernel(template: str, function: str, problem=None, optimizer=None):
     if not slotted and (problem is not None or optimizer is not None):
         raise ValueError(f"_kernels/{template}.py has no 'from .slots import ...' line to fill")
     lines, modules = _bindings(problem, optimizer)
-    digest = hashlib.sha256(_KERNELS_DIGEST)
-    digest.update(numba.__version__.encode())
+    digest = hashlib.sha256(SOURCES_DIGEST.encode())
     for mod in modules:
         digest.update(mod.encode())
         digest.update(_source(mod))

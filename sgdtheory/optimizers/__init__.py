@@ -10,6 +10,7 @@ problem and sampler.
 The learning rate is passed to ``step`` separately because schedules (``sgdtheory.schedules``) supply it.
 """
 
+from .. import _kernels  # noqa: F401  (first: installs the kernel cache locator)
 from ..errors import SgdTheoryError
 from .adagrad import AdaGrad
 from .adam import Adam

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _kernels  # noqa: F401  (first: installs the kernel cache locator)
 from .base import KernelProblem
 from .gaussian_noise import GaussianNoiseQuadratic
 from .linear_regression import LinearRegression

@@ -6,3 +6,5 @@
 * ``symbolic_basin`` -- the same in SymPy: exact rational L(eta), the derivations printed by
   ``sgdtheory derive``.
 """
+
+from .. import _kernels  # noqa: F401  (first: installs the kernel cache locator for the njit helpers here)
