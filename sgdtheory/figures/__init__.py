@@ -67,11 +67,12 @@ def z_value(result) -> float:
 
 def save(fig, outdir, stem: str) -> list[str]:
     """Save ``fig`` as ``stem.png`` and ``stem.pdf`` in ``outdir`` atomically; return the paths."""
-    from .layout import declutter, problems
+    from .layout import declutter, place_legends, problems
 
     import matplotlib as mpl
 
     declutter(fig)  # its last draw shows the final state: the layout is computed once, here, and then frozen
+    place_legends(fig)  # legends inside a panel go where they hide the least data (no redraw needed)
     # the layout check reads the boxes of that draw (no redraw)
     LAYOUT_PROBLEMS[stem] = problems(fig, printed_width=PRINT_WIDTH, printed_height=PRINT_HEIGHT, draw=False)
     # Both files get exactly the layout just checked: the layout engine is switched off and the tight box is

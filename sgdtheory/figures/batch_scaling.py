@@ -141,7 +141,7 @@ def fig_c5(result, outdir) -> list[str]:
         axes[0].set_xlabel("epoch")
         axes[1].set_xlabel("parameter updates")
         axes[0].set_title(f"(a) per epoch (points: Monte Carlo, {label})")
-        axes[1].set_title("(b) per update: the growing batch needs fewer")
+        axes[1].set_title("(b) per update: growing $B$ takes fewer updates")
         axes[0].legend(fontsize=7)
         axes[1].legend(fontsize=7)
     return paths

@@ -95,13 +95,21 @@ def _inside(inner, outer) -> bool:
 
 
 def _data_points(ax) -> np.ndarray:
-    """Display coordinates of the data an axes draws: line vertices and collection offsets."""
+    """Display coordinates of the data an axes draws: line vertices, collection offsets and the corners of bars.
+
+    Reference lines spanning the axes (``axhline``, ``axvline``: one coordinate in axes units) are not data: their
+    end points lie on the frame, where a corner legend would always "hide" them."""
     pts = []
+    frame = (ax.transAxes, ax.get_xaxis_transform("grid"), ax.get_yaxis_transform("grid"))
     for ln in ax.lines:
-        if ln.get_visible():
+        if ln.get_visible() and not any(ln.get_transform() is tr for tr in frame):
             xy = np.asarray(ln.get_xydata(), dtype=float)
             if xy.size:
                 pts.append(ln.get_transform().transform(xy))
+    for container in ax.containers:
+        for patch in container.patches if hasattr(container, "patches") else ():
+            if patch.get_visible():
+                pts.append(patch.get_transform().transform(patch.get_path().vertices))
     for col in ax.collections:
         if not col.get_visible():
             continue
@@ -174,6 +182,116 @@ def declutter(fig, passes: int = 3) -> int:
     else:  # the last pass changed labels: draw the final state, which the caller reads (layout check, tight box)
         fig.canvas.draw()
     return len(changed)
+
+
+# Matplotlib's inside-the-axes legend locations, in the order tried (a tie keeps the earlier one).
+BELOW_MAX_HEIGHT = 1.0  # a legend moved under its panel may be at most as tall as the panel
+LEGEND_LOCATIONS = ("upper right", "upper left", "lower left", "lower right", "center right", "center left",
+                    "upper center", "lower center", "center")
+
+
+def _legend_cost(leg, ax, renderer, points, texts) -> tuple[int, int, int]:
+    """(data points inside the legend, texts it overlaps, drawn lines crossing it) at its current location."""
+    box = leg.get_window_extent(renderer)
+    inside = int(((points[:, 0] > box.x0) & (points[:, 0] < box.x1) & (points[:, 1] > box.y0)
+                  & (points[:, 1] < box.y1)).sum())
+    hit_texts = int(sum(_overlap(box, tb, DEFAULT_TOL) for tb in texts))
+    crossing = 0
+    for ln in ax.lines:
+        if ln.get_visible() and ln.get_linestyle() not in ("None", "", " ") and len(ln.get_xydata()):
+            path = ln.get_transform().transform_path(ln.get_path())
+            crossing += bool(path.intersects_bbox(box, filled=False))
+    return inside, hit_texts, crossing
+
+
+def _move_below(ax, leg, renderer):
+    """Replace ``leg`` by the same entries centred under ``ax`` (``figures.legend_below``), in as many columns
+    as fit the panel's width; return the new legend, or None (``leg`` kept) when it would be taller than
+    ``BELOW_MAX_HEIGHT`` times the panel."""
+    from . import legend_below
+
+    labels = [tx.get_text() for tx in leg.get_texts()]
+    if not labels:
+        return None
+    # the axes' own artists where they carry the label (an error bar keeps its bars and marker), else the
+    # legend's drawn handle (proxies the author made for the legend only)
+    own = dict(zip(*reversed(ax.get_legend_handles_labels())))
+    handles = [own.get(lab, drawn) for lab, drawn in zip(labels, leg.legend_handles)]
+    fontsize = leg.get_texts()[0].get_fontsize()
+    for ncol in range(len(labels), 0, -1):
+        new = legend_below(ax, handles=handles, labels=labels, fontsize=fontsize, ncol=ncol)  # replaces leg
+        box = new.get_window_extent(renderer)
+        if box.width <= ax.bbox.width or ncol == 1:
+            if box.height <= BELOW_MAX_HEIGHT * ax.bbox.height:
+                return new
+            break
+    new.remove()
+    ax.legend_ = leg  # the original legend, back in place
+    return None
+
+
+def _place_inside(leg, ax, renderer) -> tuple[bool, tuple | None, object]:
+    """Try the inside locations of ``leg``; returns (found one hiding no data, the least cost, its location).
+    ``leg`` is left at its starting location."""
+    points = _data_points(ax)
+    texts = [tx.get_window_extent(renderer) for tx in (*ax.texts, ax.title, ax._left_title, ax._right_title)
+             if _visible(tx)]
+    start = leg._loc
+    if _legend_cost(leg, ax, renderer, points, texts)[0] == 0:
+        return True, None, start
+    costs = {}
+    for loc in LEGEND_LOCATIONS:
+        leg.set_loc(loc)
+        if _inside(leg.get_window_extent(renderer), ax.bbox):
+            costs.setdefault(_legend_cost(leg, ax, renderer, points, texts), leg._loc)
+    leg._loc = start
+    best = min(costs, default=None)
+    return best is not None and best[0] == 0, best, costs.get(best, start)
+
+
+def _inside_legends(fig, renderer):
+    return [(ax, ax.get_legend()) for ax in fig.axes if ax.get_legend() is not None and ax.get_legend().get_visible()
+            and _inside(ax.get_legend().get_window_extent(renderer), ax.bbox)]
+
+
+def place_legends(fig) -> int:
+    """Put every legend drawn inside its axes where it hides no data; return how many were moved.
+
+    For each axes legend whose box lies within the plotting area (legends placed outside, such as
+    ``figures.legend_below``, are the author's choice and left alone) and covers a data point (the quantity
+    ``problems`` reports), the nine standard inside locations are tried; of those covering no data point the
+    one overlapping the fewest texts of the axes (title, annotations), then crossed by the fewest drawn lines, is
+    kept (on a tie the earlier in ``LEGEND_LOCATIONS``).  When every inside location covers data, the legend goes
+    under its panel (``figures.legend_below``, as many columns as fit the panel's width) and the figure grows by
+    the legend's height (per row of panels, the tallest such legend), so no panel is squeezed; the figure is then
+    drawn again and the legends left inside are placed once more on the new layout.  A legend taller than
+    ``BELOW_MAX_HEIGHT`` times its panel stays inside, where it hides the fewest points (the layout check still
+    reports it).  The figure must have been drawn (``declutter``).
+    """
+    renderer = fig.canvas.get_renderer()
+    moved, grow = 0, {}
+    for ax, leg in _inside_legends(fig, renderer):
+        free, _, loc = _place_inside(leg, ax, renderer)
+        if free:
+            moved += loc != leg._loc
+            leg._loc = loc
+            continue
+        new = _move_below(ax, leg, renderer)
+        if new is not None:
+            spec = ax.get_subplotspec()
+            row = (id(spec.get_gridspec()), spec.rowspan.stop) if spec is not None else id(ax)
+            grow[row] = max(grow.get(row, 0.0), new.get_window_extent(renderer).height / fig.dpi + 0.05)
+            moved += 1
+    if grow:
+        fig.set_figheight(fig.get_figheight() + sum(grow.values()))
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+    for ax, leg in _inside_legends(fig, renderer):
+        free, best, loc = _place_inside(leg, ax, renderer)
+        if loc != leg._loc:
+            leg._loc = loc  # hiding no data, or (no free place) the fewest points
+            moved += 1
+    return moved
 
 
 def problems(fig, tol: float = DEFAULT_TOL, printed_width: float | None = None, printed_height: float | None = None,
