@@ -76,9 +76,10 @@ class SerialExecutor:
 class DaskExecutor:
     """``fn(item)`` for each item as one Dask task (``client.submit``, retried on error ``retries`` times)."""
 
-    def __init__(self, client, retries: int = 1):
+    def __init__(self, client, retries: int = 1, owns_workers: bool = False):
         self.client = client
         self.retries = retries
+        self.owns_workers = owns_workers  # a local cluster, stopped with the run: no need to cancel on Ctrl-C
 
     @property
     def address(self) -> str:
@@ -108,6 +109,10 @@ class DaskExecutor:
                     on_result(items[i], out[i])
                 if progress is not None:
                     progress(done, len(items), items[i])
+        except KeyboardInterrupt:
+            if not self.owns_workers:  # a shared cluster: free it; a local one is stopped at once (executor)
+                self.client.cancel(futures)
+            raise
         except BaseException:
             self.client.cancel(futures)
             raise
@@ -213,11 +218,51 @@ def executor(workers: int | None = None, scheduler: str | None = None, *,
                 raise SgdTheoryError(f"scheduler: the Dask cluster at {scheduler!r} has no workers "
                                      f"(none joined within {connect_timeout:g} s)") from None
         _prepare_workers(client)
-        yield DaskExecutor(client, retries=retries)
+        yield DaskExecutor(client, retries=retries, owns_workers=cluster is not None)
+    except KeyboardInterrupt:
+        if cluster is not None:
+            with _quiet_distributed():
+                _kill_local_workers(cluster)
+                client.close()
+                cluster.close()
+            cluster = None
+        raise
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+@contextmanager
+def _quiet_distributed():
+    """Dask's own log records (cancelled tasks, killed workers) are not news after Ctrl-C: hidden meanwhile."""
+    import logging
+
+    logger = logging.getLogger("distributed")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _kill_local_workers(cluster) -> int:
+    """SIGKILL the worker processes of a LocalCluster; returns how many.  A claim inside a Numba kernel cannot
+    be interrupted, so after Ctrl-C its worker would run on until Dask's graceful close gives up (4 s); the run's
+    records are written by this process only, atomically, so nothing is left half-written."""
+    import signal
+
+    killed = 0
+    for nanny in list(getattr(cluster, "workers", {}).values()):
+        pid = getattr(getattr(getattr(nanny, "process", None), "process", None), "pid", None)
+        if pid:
+            try:
+                os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
+                killed += 1
+            except OSError:
+                pass
+    return killed
 
 
 # -- worker set-up -------------------------------------------------------------------------------------------

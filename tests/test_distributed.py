@@ -250,3 +250,26 @@ def test_verify_of_several_claims_goes_to_one_worker_per_core_by_default(monkeyp
     monkeypatch.setattr(distributed, "run_claims", fake_run_claims)
     assert main(["verify", "A2", "B4", "E3", "--quick", "--no-progress", "--out", str(tmp_path / "o")]) == 130
     assert seen == [(["A2", "B4", "E3"], 2, None)]
+
+
+def test_ctrl_c_stops_a_local_cluster_at_once(monkeypatch):
+    """Ctrl-C while a worker is busy (here in time.sleep; in a run, inside a Numba kernel, which cannot be
+    interrupted): its process is killed instead of waited for, and the interrupt reaches the caller."""
+    import time
+
+    from sgdtheory import distributed
+
+    killed = []
+    real = distributed._kill_local_workers
+    monkeypatch.setattr(distributed, "_kill_local_workers", lambda cluster: killed.append(real(cluster)) or killed[-1])
+    with pytest.raises(KeyboardInterrupt):
+        with executor(workers=1) as ex:
+            pid = next(iter(ex.client.run(os.getpid).values()))
+            busy = ex.client.submit(time.sleep, 600, pure=False)  # noqa: F841  (kept alive until the interrupt)
+            deadline = time.monotonic() + 30
+            while not any(ex.client.processing().values()) and time.monotonic() < deadline:
+                time.sleep(0.05)  # until the worker has started it
+            raise KeyboardInterrupt
+    assert killed == [1]
+    with pytest.raises(ChildProcessError):  # reaped: no longer a child of this process
+        os.waitpid(pid, os.WNOHANG)

@@ -38,19 +38,29 @@ def test_functions_outside_the_package_keep_numbas_locators(tmp_path, monkeypatc
     assert Path(loc.get_cache_path()) == tmp_path / "__pycache__"
 
 
-def test_digest_covers_exactly_the_numba_modules(tmp_path):
+def test_digest_covers_exactly_the_kernel_modules(tmp_path):
     (tmp_path / "sub").mkdir()
-    (tmp_path / "kern.py").write_text("import numba\nC = 1\n")
-    (tmp_path / "sub" / "helper.py").write_text("from numba import njit\n")
+    (tmp_path / "kern.py").write_text("from numba import njit\n\n@njit(cache=True)\ndef f(x):\n    return x\n")
+    (tmp_path / "sub" / "helper.py").write_text("import numba\n\n\n@numba.njit\ndef g(x):\n    return x\n")
+    (tmp_path / "driver.py").write_text("import numba\nnumba.set_num_threads(1)\n")  # uses Numba, defines nothing
     (tmp_path / "paper.py").write_text("TITLE = 'a'\n")
-    assert [p.name for p in cache.kernel_sources(tmp_path)] == ["kern.py", "helper.py"]
+    assert [p.relative_to(tmp_path).as_posix() for p in cache.kernel_sources(tmp_path)] == ["kern.py",
+                                                                                          "sub/helper.py"]
     before = cache.sources_digest(tmp_path)
     (tmp_path / "paper.py").write_text("TITLE = 'b'\n")
-    assert cache.sources_digest(tmp_path) == before  # prose is not a kernel source
+    (tmp_path / "driver.py").write_text("import numba\nnumba.set_num_threads(2)\n")
+    assert cache.sources_digest(tmp_path) == before  # modules without kernels do not count
     os.utime(tmp_path / "kern.py", (0, 0))
     assert cache.sources_digest(tmp_path) == before  # a new checkout's timestamps do not matter
-    (tmp_path / "sub" / "helper.py").write_text("from numba import njit\nX = 2\n")
+    (tmp_path / "sub" / "helper.py").write_text("import numba\n\n\n@numba.njit\ndef g(x):\n    return 2 * x\n")
     assert cache.sources_digest(tmp_path) != before  # any kernel source does
+
+
+def test_the_package_digest_covers_its_kernel_modules():
+    names = {p.relative_to(cache.PACKAGE_ROOT).as_posix() for p in cache.kernel_sources()}
+    assert {"_kernels/rng.py", "_kernels/engine.py", "problems/base.py", "optimizers/adam.py",
+            "theory/sgd_moments.py"} <= names
+    assert not names & {"simulate.py", "distributed.py", "paper.py", "cli.py"}
 
 
 def test_prune_keeps_the_most_recent_directories(tmp_path):

@@ -10,7 +10,7 @@ the problems inline ``steps``) would be loaded stale after only that helper chan
 else: other functions go to Numba's own locators).  Its cache directory is
 ``<kernel_dir>/package-<digest>/<subpackage>``, where ``kernel_dir`` is the composed kernels' directory
 (``SGDTHEORY_KERNEL_DIR``, default ``~/.cache/sgdtheory/kernels``) and the digest is a SHA-256 over every module
-of the package that imports Numba (names and bytes), the Numba version and the Python version.  A checkout
+of the package that defines Numba functions (names and bytes), the Numba version and the Python version.  A checkout
 with the same sources finds the kernels already compiled; a change to any kernel source gives a new
 directory, so nothing stale can be loaded.  Only the eight most recently used ``package-*`` directories are
 kept.  ``NUMBA_CACHE_DIR``, when set, is left to Numba (the user then manages the cache).
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -33,13 +34,16 @@ import numba
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 KEEP_DIGESTS = 8
-_IMPORTS_NUMBA = (b"import numba", b"from numba")
+# a line decorating a function for Numba: what a kernel can call is defined under one of these
+_DEFINES_KERNEL = re.compile(rb"^\s*@(?:numba\.)?(?:njit|jit|intrinsic|overload\w*|generated_jit|vectorize|"
+                             rb"guvectorize|stencil|cfunc)\b", re.MULTILINE)
 
 
 def kernel_sources(root: Path = PACKAGE_ROOT) -> list[Path]:
-    """The package's modules that import Numba: every kernel, and every helper a kernel can call, lives in one."""
+    """The package's modules that define Numba functions (``@njit``, ``@intrinsic``, ...): every kernel, and every
+    helper a kernel can call, lives in one."""
     return sorted(p for p in root.rglob("*.py") if "__pycache__" not in p.parts
-                  and any(key in p.read_bytes() for key in _IMPORTS_NUMBA))
+                  and _DEFINES_KERNEL.search(p.read_bytes()))
 
 
 def sources_digest(root: Path = PACKAGE_ROOT) -> str:
