@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import tempfile
 import time
@@ -48,6 +49,7 @@ from pathlib import Path
 
 from .errors import SgdTheoryError
 
+SCRATCH_ENV = "SGDTHEORY_SCRATCH"  # where a worker of a local cluster puts its temporary files
 DEFAULT_CONNECT_TIMEOUT = 5.0  # seconds to reach an existing scheduler (and to see its first worker)
 
 
@@ -186,7 +188,7 @@ def executor(workers: int | None = None, scheduler: str | None = None, *,
         raise SgdTheoryError("--workers/--scheduler need Dask: pip install 'sgdtheory[dask]' "
                              "(or pip install 'dask[distributed]' threadpoolctl)") from None
 
-    cluster = None
+    cluster = scratch = None
     if scheduler is not None:
         try:
             client = distributed.Client(scheduler, timeout=connect_timeout, set_as_default=False)
@@ -203,12 +205,15 @@ def executor(workers: int | None = None, scheduler: str | None = None, *,
         spawn = {**dask.config.get("distributed.nanny.pre-spawn-environ"),
                  "OPENBLAS_NUM_THREADS": n, "OMP_NUM_THREADS": n, "MKL_NUM_THREADS": n}
         # no statistical profiler in the workers (a sampling thread every 10 ms: CPU the claims need)
+        # the workers' scratch directories go in one directory removed with the cluster: a worker killed
+        # mid-task (Ctrl-C, a crash) cannot clean up after itself
+        scratch = tempfile.mkdtemp(prefix="sgdtheory-workers-")
         with dask.config.set({"distributed.nanny.pre-spawn-environ": spawn,
                               "distributed.worker.profile.enabled": False}):
             cluster = distributed.LocalCluster(
                 n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                 memory_limit=0,  # like the serial run: no per-worker memory cap
-                env={"NUMBA_NUM_THREADS": "1"})
+                env={"NUMBA_NUM_THREADS": "1", SCRATCH_ENV: scratch})
         client = distributed.Client(cluster, set_as_default=False)
     try:
         if scheduler is not None:
@@ -231,6 +236,8 @@ def executor(workers: int | None = None, scheduler: str | None = None, *,
         client.close()
         if cluster is not None:
             cluster.close()
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 @contextmanager
@@ -397,7 +404,9 @@ def run_claim_task(claim_id: str, quick: bool = False, seed: int | None = None, 
     inst = _instance(claim, _parsed_config(config))
     t_inst, cpu_inst = time.time(), time.thread_time()
     figure_module.LAYOUT_PROBLEMS.clear()
-    with tempfile.TemporaryDirectory(prefix=f"sgdtheory-{claim.id}-") as tmp:
+    scratch = os.environ.get(SCRATCH_ENV)
+    with tempfile.TemporaryDirectory(prefix=f"sgdtheory-{claim.id}-",
+                                     dir=scratch if scratch and os.path.isdir(scratch) else None) as tmp:
         rec = run_claim(claim, inst, settings, Path(tmp), figures=figures)
         # each figure's layout problems (figures.layout), as the paper pipeline records them for a serial run
         layout = {Path(f).stem: figure_module.LAYOUT_PROBLEMS.get(Path(f).stem, [])

@@ -254,7 +254,8 @@ def test_verify_of_several_claims_goes_to_one_worker_per_core_by_default(monkeyp
 
 def test_ctrl_c_stops_a_local_cluster_at_once(monkeypatch):
     """Ctrl-C while a worker is busy (here in time.sleep; in a run, inside a Numba kernel, which cannot be
-    interrupted): its process is killed instead of waited for, and the interrupt reaches the caller."""
+    interrupted): its process is killed instead of waited for, its scratch directory is removed, and the
+    interrupt reaches the caller."""
     import time
 
     from sgdtheory import distributed
@@ -265,11 +266,14 @@ def test_ctrl_c_stops_a_local_cluster_at_once(monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         with executor(workers=1) as ex:
             pid = next(iter(ex.client.run(os.getpid).values()))
+            scratch = next(iter(ex.client.run(os.getenv, distributed.SCRATCH_ENV).values()))
+            assert scratch and os.path.isdir(scratch)
             busy = ex.client.submit(time.sleep, 600, pure=False)  # noqa: F841  (kept alive until the interrupt)
             deadline = time.monotonic() + 30
             while not any(ex.client.processing().values()) and time.monotonic() < deadline:
                 time.sleep(0.05)  # until the worker has started it
             raise KeyboardInterrupt
     assert killed == [1]
+    assert not os.path.exists(scratch)  # the killed worker's temporary files went with the cluster
     with pytest.raises(ChildProcessError):  # reaped: no longer a child of this process
         os.waitpid(pid, os.WNOHANG)
