@@ -32,7 +32,8 @@ def figure_d11(result, outdir) -> list[str]:
         bx.hlines(d["pred_error"]["min_norm"], -0.3, 1.3, color="k", label="predicted (min-norm)")
         bx.hlines(d["pred_error"]["adaptive"], 1.7, 4.3, color="C3", label=r"predicted (adaptive): $1-p$")
         bx.set_xticks(range(len(METHODS)), METHODS)
-        bx.set_ylabel("test error on fresh examples")
-        bx.set_title(f"{d['n_test']} fresh examples, p = {d['p']} ({ci_label(result)}, Clopper-Pearson)", fontsize=8)
+        bx.set_ylabel("test error")
+        bx.set_title(f"{d['n_test']:,} fresh examples, $p = {d['p']}$\n({ci_label(result)}, Clopper-Pearson)",
+                     fontsize=8)
         bx.legend(fontsize=7)
     return paths
