@@ -635,9 +635,27 @@ def _full_tables(recs: list) -> str:
     return "\n".join(out) + "\n"
 
 
+def split_printed(statement: str) -> tuple[str, str | None]:
+    """A statement of an erratum, "corrected form (printed: what the source prints)", split into the corrected
+    form and the printed part ("printed: ..." or "printed without ..."), parentheses balanced; (statement, None)
+    when it has no such part."""
+    start = statement.rfind("(printed")
+    if start < 0:
+        return statement, None
+    depth = 0
+    for i in range(start, len(statement)):
+        depth += {"(": 1, ")": -1}.get(statement[i], 0)
+        if depth == 0:
+            printed = statement[start + len("(printed"):i].lstrip(":").strip()
+            corrected = (statement[:start].rstrip() + statement[i + 1:].rstrip(". ")).strip()
+            return corrected, printed
+    return statement, None
+
+
 def _errata_ledger(recs: list) -> str:
-    """One row per erratum: the source, what is printed, how many as-printed checks were rejected, the corrected
-    form (as mathematics) and how many of its checks were verified."""
+    """One row per erratum: what the source prints (as mathematics, from the statement's "(printed: ...)"; the
+    claim's title when the statement has none) and where, how many as-printed checks were rejected, the
+    corrected form and how many of its checks were verified."""
     rows = []
     for r in recs:
         checks = r.get("checks") or []
@@ -645,11 +663,12 @@ def _errata_ledger(recs: list) -> str:
         corrected = [c for c in checks if _role(c) == "claim"]
         p_ok = sum(c.get("verdict") == c.get("expected", "rejected") for c in printed)
         c_ok = sum(c.get("verdict") == c.get("expected", "verified") for c in corrected)
-        rows.append(f"\\hyperref[claim:{r['claim']}]{{{r['claim']}}} & {tex(r['title'])} "
+        form, as_printed = split_printed(_statement_tex(r))
+        rows.append(f"\\hyperref[claim:{r['claim']}]{{{r['claim']}}} & {as_printed or tex(r['title'])} "
                     f"(\\textit{{{tex(r['source'])}}}) & {p_ok}/{len(printed)} rejected & "
-                    f"{_statement_tex(r)} ({c_ok}/{len(corrected)} verified) \\\\")
-    return (r"\begin{footnotesize}\begin{longtable}{@{}l p{0.4\textwidth} l p{0.4\textwidth}@{}}" "\n"
-            r"\toprule ID & as printed (\textit{source}) & check & corrected form \\ \midrule\endhead" "\n"
+                    f"{form} & {c_ok}/{len(corrected)} verified \\\\")
+    return (r"\begin{footnotesize}\begin{longtable}{@{}l p{0.36\textwidth} l p{0.3\textwidth} l@{}}" "\n"
+            r"\toprule ID & as printed (\textit{source}) & check & corrected form & check \\ \midrule\endhead" "\n"
             + "\n".join(rows) + "\n\\bottomrule\n\\end{longtable}\\end{footnotesize}\n")
 
 

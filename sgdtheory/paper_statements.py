@@ -94,7 +94,8 @@ LATEX = {
     "E1": r"$\hat\mu_t=\frac1N\sum_s(1-\tfrac1N)^{t-s}x_s$ (printed: exponent $-(t-s)$).",
     "E2": r"$\sum_{n\ge0}(1-\tfrac1N)^n=N$ (printed: $(1-\tfrac1N)^{-n}$, which diverges).",
     "E3": r"$L(\Phi^*)\approx2L(\eta/2)-L(\eta)$ (printed: $L(\eta)-2L(\eta/2)$).",
-    "E4": r"$L(\eta)\approx L^*+\tfrac\eta4\mathbb E\|g_i\|^2$ (printed without the $\tfrac14$).",
+    "E4": r"$L(\eta)\approx L^*+\tfrac\eta4\mathbb E\|g_i\|^2$ (printed: $L^*+\eta\,\mathbb E\|g_i\|^2$, without the "
+          r"$\tfrac14$).",
     "E5": r"Increment $\sqrt\eta\sqrt{\Delta t}\,\varepsilon$ (printed: $\sqrt{\Delta t}\,\eta\,\varepsilon$, "
           r"variance exponent 2).",
     "E6": r"$\mathbb E[L(w_{t+1})\mid w_t]\le L(w_t)$ (printed: $\ge$, ``non-decreasing'').",

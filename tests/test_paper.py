@@ -225,3 +225,16 @@ def test_secondary_panels_go_to_the_appendix_and_link_back(tmp_path):
     env = paper._figure_env(rec, str(more), False)
     assert r"\label{fig:fig_x1_demo_more}" in env and r"continued from Figure~\ref{fig:fig_x1_demo}" in env
     assert paper._figure_name(rec) == "fig_x1_demo"
+
+
+def test_the_errata_ledger_typesets_what_is_printed():
+    """The ledger's 'as printed' column is the statement's typeset "(printed: ...)" part (parentheses balanced),
+    not the plain-text title; a statement without one keeps the title."""
+    from sgdtheory.paper import split_printed
+    from sgdtheory.paper_statements import statement
+
+    assert split_printed(r"$\hat\mu_t$ (printed: exponent $-(t-s)$).") == (r"$\hat\mu_t$", r"exponent $-(t-s)$")
+    assert split_printed("no printed form") == ("no printed form", None)
+    for cid in [f"E{k}" for k in range(1, 10)]:
+        form, printed = split_printed(statement(cid, "", ""))
+        assert printed and "$" in printed and "printed" not in form, (cid, form, printed)
