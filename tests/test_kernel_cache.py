@@ -68,9 +68,18 @@ def test_prune_keeps_the_most_recent_directories(tmp_path):
         (tmp_path / f"package-{i}").mkdir()
         os.utime(tmp_path / f"package-{i}", (1000 + i, 1000 + i))
     (tmp_path / "sgdtheory_k_engine_x.py").write_text("")
+    (tmp_path / "sgdtheory_k_engine_old.py").write_text("")  # a composed kernel of the earlier layout
+    os.utime(tmp_path / "sgdtheory_k_engine_old.py", (1000, 1000))
     removed = cache.prune(tmp_path, keep=2)
     assert sorted(p.name for p in removed) == ["package-0", "package-1", "package-2"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["package-3", "package-4", "sgdtheory_k_engine_x.py"]
+
+
+def test_composed_kernels_live_in_the_content_directory():
+    from sgdtheory._kernels import compose
+
+    fn = compose.kernel("lanes", "run_gaussian_lanes")
+    assert Path(fn.py_func.__code__.co_filename).parent == cache.package_cache_dir() / "composed"
 
 
 _PROBE = textwrap.dedent("""

@@ -12,8 +12,9 @@ else: other functions go to Numba's own locators).  Its cache directory is
 (``SGDTHEORY_KERNEL_DIR``, default ``~/.cache/sgdtheory/kernels``) and the digest is a SHA-256 over every module
 of the package that defines Numba functions (names and bytes), the Numba version and the Python version.  A checkout
 with the same sources finds the kernels already compiled; a change to any kernel source gives a new
-directory, so nothing stale can be loaded.  Only the eight most recently used ``package-*`` directories are
-kept.  ``NUMBA_CACHE_DIR``, when set, is left to Numba (the user then manages the cache).
+directory, so nothing stale can be loaded.  The kernels ``compose`` generates live in the same directory
+(``composed/``).  Only the eight most recently used ``package-*`` directories are kept.  ``NUMBA_CACHE_DIR``,
+when set, is left to Numba (the user then manages the cache).
 
 ``install()`` puts the locator first in Numba's list; it runs when ``sgdtheory._kernels`` is imported, which
 every subpackage holding kernels (``problems``, ``optimizers``, ``theory``) does before defining any.  The
@@ -28,6 +29,7 @@ import os
 import re
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import numba
@@ -66,11 +68,20 @@ def package_cache_dir() -> Path:
     return kernel_dir() / f"package-{SOURCES_DIGEST[:16]}"
 
 
-def prune(base: Path, keep: int = KEEP_DIGESTS) -> list[Path]:
-    """Remove all but the ``keep`` most recently modified ``package-*`` directories of ``base``; returns them."""
+def prune(base: Path, keep: int = KEEP_DIGESTS, legacy_age: float = 86400.0) -> list[Path]:
+    """Remove all but the ``keep`` most recently modified ``package-*`` directories of ``base`` (each holds one
+    content's kernels, composed ones included); returns them.  Composed kernels of the earlier layout (files
+    ``sgdtheory_k_*`` directly in ``base`` and its ``__pycache__``) untouched for ``legacy_age`` seconds go too."""
     dirs = sorted(base.glob("package-*"), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in dirs[keep:]:
         shutil.rmtree(old, ignore_errors=True)
+    cutoff = time.time() - legacy_age
+    for old in [*base.glob("sgdtheory_k_*"), *base.glob("__pycache__/sgdtheory_k_*")]:
+        try:
+            if old.stat().st_mtime < cutoff:
+                old.unlink()
+        except OSError:
+            pass
     return dirs[keep:]
 
 
